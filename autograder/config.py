@@ -1,0 +1,346 @@
+"""course.yaml: the course declared as data, validated in one place.
+
+Every key has a type, a default (or is required) and a meaning; loading checks all of them and reports the first
+problem as ``course.yaml:LINE: topics[0].checks.conv1d: expected a positive number, got 'two'``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+__all__ = ["Course", "Topic", "Limits", "Tolerance", "load_course", "find_course_file", "DEVICES"]
+
+DEVICES = ("cpu", "cuda")
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    rtol: float
+    atol: float
+
+
+@dataclass(frozen=True)
+class Limits:
+    wall_s: float  # wall clock for one check, on one device
+    cpu_s: float  # CPU seconds for one worker process (a topic, unless a check kills it)
+    memory_mb: int  # memory of one worker
+    output_kb: int  # how much of a worker's stdout/stderr is kept for the student
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    title: str
+    points: float
+    checks: dict[str, float]  # check id -> points, in the order they are graded
+    limits: Limits
+    devices: tuple[str, ...]
+    root: Path
+
+    @property
+    def stub(self) -> Path:
+        return self.root / "exercises" / f"{self.id}.py"
+
+    @property
+    def solution(self) -> Path:
+        return self.root / "solutions" / f"{self.id}.py"
+
+    @property
+    def public_checks(self) -> Path:
+        return self.root / "checks" / "public" / f"{self.id}.py"
+
+    @property
+    def hidden_checks(self) -> Path:
+        return self.root / "checks" / "hidden" / f"{self.id}.py"
+
+
+@dataclass(frozen=True)
+class Course:
+    path: Path
+    title: str
+    public_seed: int
+    secret_env: str
+    secret_file: Path | None
+    tolerances: dict[str, Tolerance]
+    cuda_tolerances: dict[str, Tolerance]
+    uid_base: int
+    hide: tuple[Path, ...]
+    topics: tuple[Topic, ...] = field(default=())
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    def topic(self, topic_id: str) -> Topic:
+        for topic in self.topics:
+            if topic.id == topic_id:
+                return topic
+        known = ", ".join(t.id for t in self.topics)
+        raise ConfigError(f"{self.path.name}: no topic {topic_id!r}; the topics are: {known}")
+
+    def tolerance(self, dtype: str, device: str) -> Tolerance:
+        table = {**self.tolerances, **(self.cuda_tolerances if device == "cuda" else {})}
+        return table.get(dtype, Tolerance(0.0, 0.0))  # integer and boolean results compare exactly
+
+    def secret(self) -> bytes | None:
+        """The course secret that makes hidden inputs unpredictable, or None when none is configured."""
+        import os
+
+        if self.secret_file is not None and self.secret_file.is_file():
+            return self.secret_file.read_bytes().strip()
+        value = os.environ.get(self.secret_env)
+        return value.encode() if value else None
+
+
+# ---- the schema -------------------------------------------------------------------------------------------------
+
+_DEFAULT_LIMITS = {"wall_s": 10.0, "cpu_s": 60.0, "memory_mb": 2048, "output_kb": 16}
+_DEFAULT_TOLERANCES = {
+    "float64": {"rtol": 1e-9, "atol": 1e-11},
+    "float32": {"rtol": 1e-5, "atol": 1e-6},
+    "float16": {"rtol": 1e-3, "atol": 1e-5},
+}
+
+
+class _Where:
+    """Key paths and their line numbers in the YAML source, for messages."""
+
+    def __init__(self, file: Path, lines: dict[str, int]):
+        self.file, self.lines = file, lines
+
+    def error(self, path: str, message: str) -> ConfigError:
+        line = self.lines.get(path)
+        while line is None and path:
+            path_parent = re.sub(r"(\.[^.\[\]]+|\[\d+\])$", "", path)
+            if path_parent == path:
+                break
+            path = path_parent
+            line = self.lines.get(path)
+        at = f"{self.file}:{line}" if line else str(self.file)
+        return ConfigError(f"{at}: {message}")
+
+
+def _lines(node: Any, path: str = "", out: dict[str, int] | None = None) -> dict[str, int]:
+    import yaml
+
+    out = {} if out is None else out
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            sub = f"{path}.{key.value}" if path else str(key.value)
+            out[sub] = key.start_mark.line + 1
+            _lines(value, sub, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, value in enumerate(node.value):
+            sub = f"{path}[{i}]"
+            out[sub] = value.start_mark.line + 1
+            _lines(value, sub, out)
+    return out
+
+
+def _kind(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", type(None): "nothing"}.get(
+        type(value), f"{value!r}"
+    )
+
+
+def _mapping(where: _Where, value: Any, path: str, keys: dict[str, str]) -> dict[str, Any]:
+    """Check that ``value`` is a mapping whose keys are among ``keys`` (key -> meaning)."""
+    if not isinstance(value, dict):
+        raise where.error(path, f"{path or 'the file'}: expected a mapping, got {_kind(value)}")
+    for key in value:
+        if key not in keys:
+            allowed = ", ".join(keys)
+            raise where.error(f"{path}.{key}" if path else str(key), f"{path + '.' if path else ''}{key}: unknown key; expected one of: {allowed}")
+    return value
+
+
+def _number(where: _Where, value: Any, path: str, *, positive: bool = False, integer: bool = False) -> float:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (not integer or float(value).is_integer()) and (value > 0 if positive else value >= 0)
+    if not ok:
+        what = ("a positive " if positive else "a non-negative ") + ("integer" if integer else "number")
+        raise where.error(path, f"{path}: expected {what}, got {_kind(value)}")
+    return int(value) if integer else float(value)
+
+
+def _string(where: _Where, value: Any, path: str, pattern: re.Pattern[str] | None = None) -> str:
+    if not isinstance(value, str) or not value or (pattern is not None and not pattern.match(value)):
+        expected = f"a string matching {pattern.pattern}" if pattern else "a non-empty string"
+        raise where.error(path, f"{path}: expected {expected}, got {_kind(value)}")
+    return value
+
+
+def _required(where: _Where, mapping: dict[str, Any], key: str, path: str) -> Any:
+    if key not in mapping:
+        raise where.error(path, f"{path + '.' if path else ''}{key}: missing (required)")
+    return mapping[key]
+
+
+def _limits(where: _Where, value: Any, path: str, base: dict[str, Any]) -> dict[str, Any]:
+    meanings = {
+        "wall_s": "wall-clock seconds for one check on one device",
+        "cpu_s": "CPU seconds for one worker process",
+        "memory_mb": "memory of one worker, in MiB",
+        "output_kb": "KiB of a worker's stdout/stderr kept for the student",
+    }
+    value = _mapping(where, value, path, meanings)
+    merged = dict(base)
+    for key, raw in value.items():
+        integer = key in ("memory_mb", "output_kb")
+        merged[key] = _number(where, raw, f"{path}.{key}", positive=True, integer=integer)
+    return merged
+
+
+def _devices(where: _Where, value: Any, path: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or any(d not in DEVICES for d in value):
+        raise where.error(path, f"{path}: expected a non-empty list of {' / '.join(DEVICES)}, got {value!r}")
+    return tuple(value)
+
+
+def _tolerances(where: _Where, value: Any, path: str) -> dict[str, Tolerance]:
+    if not isinstance(value, dict):
+        raise where.error(path, f"{path}: expected a mapping of dtype -> {{rtol, atol}}, got {_kind(value)}")
+    table = {}
+    for dtype, tol in value.items():
+        if dtype not in ("float64", "float32", "float16", "bfloat16"):
+            raise where.error(f"{path}.{dtype}", f"{path}.{dtype}: unknown dtype; expected float64, float32, float16 or bfloat16")
+        tol = _mapping(where, tol, f"{path}.{dtype}", {"rtol": "relative tolerance", "atol": "absolute tolerance"})
+        table[dtype] = Tolerance(
+            rtol=_number(where, _required(where, tol, "rtol", f"{path}.{dtype}"), f"{path}.{dtype}.rtol"),
+            atol=_number(where, _required(where, tol, "atol", f"{path}.{dtype}"), f"{path}.{dtype}.atol"),
+        )
+    return table
+
+
+_TOP = {
+    "course": "the course's title",
+    "seed": "how check inputs are drawn: public seed, where the course secret lives",
+    "tolerances": "rtol/atol per dtype, and a 'cuda' mapping that overrides them on the GPU",
+    "limits": "default per-topic limits (wall_s, cpu_s, memory_mb, output_kb)",
+    "devices": "devices checks run on by default",
+    "sandbox": "worker isolation: uid_base, extra paths to hide",
+    "topics": "the topics in the order they are graded",
+}
+_SEED = {
+    "public": "the fixed seed of the public checks' inputs",
+    "secret_env": "environment variable that holds the course secret",
+    "secret_file": "file (relative to course.yaml) that holds the course secret",
+}
+_TOPIC = {
+    "id": "identifier: names exercises/<id>.py, solutions/<id>.py, checks/*/<id>.py",
+    "title": "title shown to students",
+    "points": "the topic's total; must equal the sum of its checks' points",
+    "checks": "check id -> points, in grading order",
+    "limits": "overrides of the default limits",
+    "devices": "overrides of the default devices",
+}
+
+
+def find_course_file(start: Path) -> Path | None:
+    """The nearest course.yaml in ``start`` or a folder above it."""
+    for folder in [start, *start.parents]:
+        candidate = folder / "course.yaml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_course(path: Path) -> Course:
+    """Read and validate course.yaml; raise ConfigError naming the file, line, key path and what was expected."""
+    import yaml
+
+    path = Path(path).resolve()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the course file ({exc})") from None
+    try:
+        data = yaml.safe_load(text)
+        where = _Where(path, _lines(yaml.compose(text)))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if data is None:
+        raise ConfigError(f"{path}: empty file; expected a mapping with the keys: {', '.join(_TOP)}")
+
+    data = _mapping(where, data, "", _TOP)
+    title = _string(where, _required(where, data, "course", ""), "course")
+
+    seed = _mapping(where, data.get("seed", {}), "seed", _SEED)
+    public_seed = int(_number(where, seed.get("public", 0), "seed.public", integer=True))
+    secret_env = _string(where, seed.get("secret_env", "AUTOGRADER_SECRET"), "seed.secret_env")
+    secret_file = seed.get("secret_file")
+    if secret_file is not None:
+        secret_file = path.parent / _string(where, secret_file, "seed.secret_file")
+
+    tol_raw = dict(data.get("tolerances", {}) or {})
+    cuda_raw = tol_raw.pop("cuda", {})
+    tolerances = _tolerances(where, {**_DEFAULT_TOLERANCES, **tol_raw}, "tolerances")
+    cuda_tolerances = _tolerances(where, cuda_raw, "tolerances.cuda")
+
+    default_limits = _limits(where, data.get("limits", {}), "limits", _DEFAULT_LIMITS)
+    default_devices = _devices(where, data.get("devices", list(DEVICES)), "devices")
+
+    sandbox = _mapping(where, data.get("sandbox", {}), "sandbox", {"uid_base": "first uid of the worker slots", "hide": "paths (relative to course.yaml) hidden from workers"})
+    uid_base = int(_number(where, sandbox.get("uid_base", 64000), "sandbox.uid_base", positive=True, integer=True))
+    hide_raw = sandbox.get("hide", [".git"])
+    if not isinstance(hide_raw, list) or not all(isinstance(h, str) and h for h in hide_raw):
+        raise where.error("sandbox.hide", f"sandbox.hide: expected a list of paths, got {hide_raw!r}")
+    hide = tuple(path.parent / h for h in hide_raw)
+
+    topics_raw = _required(where, data, "topics", "")
+    if not isinstance(topics_raw, list) or not topics_raw:
+        raise where.error("topics", f"topics: expected a non-empty list of topics, got {_kind(topics_raw)}")
+    topics: list[Topic] = []
+    for i, raw in enumerate(topics_raw):
+        at = f"topics[{i}]"
+        raw = _mapping(where, raw, at, _TOPIC)
+        topic_id = _string(where, _required(where, raw, "id", at), f"{at}.id", _ID)
+        if any(t.id == topic_id for t in topics):
+            raise where.error(f"{at}.id", f"{at}.id: topic {topic_id!r} is declared twice")
+        checks_raw = _required(where, raw, "checks", at)
+        if not isinstance(checks_raw, dict) or not checks_raw:
+            raise where.error(f"{at}.checks", f"{at}.checks: expected a mapping of check id -> points, got {_kind(checks_raw)}")
+        checks = {}
+        for check_id, pts in checks_raw.items():
+            _string(where, check_id, f"{at}.checks", _ID)
+            checks[check_id] = _number(where, pts, f"{at}.checks.{check_id}", positive=True)
+        points = _number(where, _required(where, raw, "points", at), f"{at}.points", positive=True)
+        if not math.isclose(sum(checks.values()), points, rel_tol=1e-9):
+            raise where.error(
+                f"{at}.points",
+                f"{at}.points: the checks of {topic_id!r} add up to {sum(checks.values()):g}, but points is {points:g}",
+            )
+        topic = Topic(
+            id=topic_id,
+            title=_string(where, _required(where, raw, "title", at), f"{at}.title"),
+            points=points,
+            checks=checks,
+            limits=Limits(**_limits(where, raw.get("limits", {}), f"{at}.limits", default_limits)),
+            devices=_devices(where, raw["devices"], f"{at}.devices") if "devices" in raw else default_devices,
+            root=path.parent,
+        )
+        for label, required_file in (("stub", topic.stub), ("reference solution", topic.solution), ("public checks", topic.public_checks)):
+            if not required_file.is_file():
+                raise where.error(f"{at}.id", f"{at}: topic {topic_id!r} has no {label}: {required_file} does not exist")
+        topics.append(topic)
+
+    return Course(
+        path=path,
+        title=title,
+        public_seed=public_seed,
+        secret_env=secret_env,
+        secret_file=secret_file,
+        tolerances=tolerances,
+        cuda_tolerances=cuda_tolerances,
+        uid_base=uid_base,
+        hide=hide,
+        topics=tuple(topics),
+    )
+
