@@ -1,0 +1,234 @@
+"""Confinement of worker processes: namespaces, an unprivileged uid, rlimits and a memory cgroup.
+
+Modes:
+- ``strict`` (Linux, root): the worker lives in new pid, mount, network and ipc namespaces, behind a tiny init
+  process; solutions, hidden checks, the results folder and the course secret are covered by empty mounts; it runs
+  as a per-slot unprivileged uid with no_new_privs; killing the init kills every process it ever started.
+- ``process`` (anywhere else): a plain child process in its own session, with the rlimits the platform offers.
+  The grader says in one line that isolation is reduced.
+
+The functions here run in the fork server's children, before any student code, and never return errors silently:
+a failure to confine is fatal for that worker (fail closed).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Confinement", "MemoryCgroup", "strict_available", "STRICT", "PROCESS", "MODES"]
+
+STRICT, PROCESS = "strict", "process"
+MODES = (STRICT, PROCESS, "auto")
+
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID = 0x00020000, 0x08000000, 0x40000000, 0x20000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 4096, 16384, 1 << 18
+PR_SET_NO_NEW_PRIVS = 38
+
+
+@dataclass
+class Confinement:
+    """What one worker may do; sent as JSON from the grader to the fork server."""
+
+    mode: str
+    uid: int | None  # strict mode as root: the slot's unprivileged uid
+    cpu_s: float
+    memory_mb: int
+    hide: list[str] = field(default_factory=list)  # paths covered by empty mounts (strict mode)
+    nofile: int = 256
+    nproc: int = 64
+    fsize_mb: int = 64
+    tmp_mb: int = 64
+    limit_address_space: bool = True  # off for CUDA, which reserves far more address space than it uses
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def strict_available() -> tuple[bool, str]:
+    """Whether this process can build strict workers, and if not, why (probed in a throwaway child)."""
+    if not sys.platform.startswith("linux"):
+        return False, f"namespaces need Linux (this is {sys.platform})"
+    if os.geteuid() != 0:
+        return False, "strict mode needs root (it sets up namespaces and switches to unprivileged uids)"
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _check(_libc().unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID), "unshare")
+            os._exit(0)
+        except BaseException:  # noqa: BLE001 - the exit status carries the answer
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        return False, "the kernel refused to create namespaces (unshare failed)"
+    return True, "namespaces, per-slot uid, rlimits"
+
+
+class MemoryCgroup:
+    """A per-worker memory cgroup (v2 or v1), where the hierarchy is writable; None elsewhere."""
+
+    V2, V1 = Path("/sys/fs/cgroup"), Path("/sys/fs/cgroup/memory")
+
+    def __init__(self, path: Path, version: int):
+        self.path, self.version = path, version
+
+    @classmethod
+    def available(cls) -> str | None:
+        if (cls.V2 / "cgroup.controllers").is_file() and "memory" in (cls.V2 / "cgroup.subtree_control").read_text():
+            return "v2" if os.access(cls.V2, os.W_OK) else None
+        if (cls.V1 / "memory.limit_in_bytes").is_file() and os.access(cls.V1, os.W_OK):
+            return "v1"
+        return None
+
+    @classmethod
+    def create(cls, name: str, limit_bytes: int) -> MemoryCgroup | None:
+        kind = cls.available()
+        if kind is None:
+            return None
+        base = (cls.V2 if kind == "v2" else cls.V1) / "autograder"
+        base.mkdir(exist_ok=True)
+        group = cls(base / name, 2 if kind == "v2" else 1)
+        group.path.mkdir(exist_ok=True)
+        if group.version == 2:
+            (group.path / "memory.max").write_text(str(limit_bytes))
+            if (group.path / "memory.swap.max").exists():
+                (group.path / "memory.swap.max").write_text("0")
+        else:
+            (group.path / "memory.limit_in_bytes").write_text(str(limit_bytes))
+        return group
+
+    def join(self, pid: int = 0) -> None:
+        (self.path / "cgroup.procs").write_text(str(pid or os.getpid()))
+
+    def pids(self) -> list[int]:
+        try:
+            return [int(p) for p in (self.path / "cgroup.procs").read_text().split()]
+        except OSError:
+            return []
+
+    def hit_limit(self) -> bool:
+        try:
+            if self.version == 2:
+                events = dict(line.split() for line in (self.path / "memory.events").read_text().splitlines())
+                return int(events.get("oom_kill", 0)) > 0 or int(events.get("max", 0)) > 0
+            return int((self.path / "memory.failcnt").read_text()) > 0
+        except (OSError, ValueError):
+            return False
+
+    def remove(self) -> None:
+        self.path.parent.joinpath("cgroup.procs").write_text(str(os.getpid()))
+        try:
+            self.path.rmdir()
+        except OSError:
+            pass  # a process still dying in it; the kernel frees the group when it is gone
+
+
+def enter_namespaces() -> None:
+    """Called in the supervisor: the next child it forks is pid 1 of a fresh pid namespace."""
+    libc = _libc()
+    _check(libc.unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID), "unshare")
+    # Mounts made from here on stay inside this namespace.
+    _check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "make / private")
+
+
+def build_view(conf: Confinement) -> None:
+    """Called in the namespace's init (still root): a private /proc, empty temporary folders, the interpreter's
+    folders reachable for the worker's uid, and the hidden paths covered."""
+    _mount(b"proc", "/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+    keep = _python_folders()
+    for tmp in ("/tmp", "/var/tmp", "/dev/shm"):
+        if os.path.isdir(tmp):
+            _cover(tmp, f"size={conf.tmp_mb}m,mode=1777", keep)
+    # Python is often installed where only root may enter (pyenv under /root): cover such a folder with an empty
+    # tmpfs and bind only the interpreter's folders back, so the rest (root's home) stays out of sight.
+    for ancestor in _closed_ancestors(keep):
+        _cover(ancestor, "size=64k,mode=0755", keep)
+    for path in conf.hide:
+        if os.path.isdir(path):
+            _mount(b"tmpfs", path, b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, b"size=4k,mode=000")
+        elif os.path.exists(path):
+            _mount(b"/dev/null", path, None, MS_BIND, None)
+
+
+def _mount(source: bytes, target: str, fstype: bytes | None, flags: int, data: bytes | None) -> None:
+    _check(_libc().mount(source, target.encode(), fstype, flags, data), f"mount {target}")
+
+
+def _python_folders() -> list[str]:
+    """The interpreter's folders, without any that lies inside another."""
+    needed = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path) if p and os.path.isdir(p)}
+    return sorted(p for p in needed if not any(p != q and p.startswith(q + os.sep) for q in needed))
+
+
+def _closed_ancestors(paths: list[str]) -> list[str]:
+    """The highest folder above each path that other users may not enter."""
+    closed = []
+    for path in paths:
+        parts = Path(path).parts
+        for depth in range(2, len(parts)):
+            ancestor = str(Path(*parts[:depth]))
+            if not os.stat(ancestor).st_mode & 0o001:
+                closed.append(ancestor)
+                break
+    return sorted(set(closed))
+
+
+def _cover(target: str, options: str, keep: list[str]) -> None:
+    """A fresh tmpfs over ``target``, with the ``keep`` paths below it bound back (held open across the mount)."""
+    inside = [p for p in keep if p.startswith(target.rstrip(os.sep) + os.sep)]
+    held = [(p, os.open(p, os.O_PATH | os.O_DIRECTORY)) for p in inside]
+    _mount(b"tmpfs", target, b"tmpfs", MS_NOSUID | MS_NODEV, options.encode())
+    for path, fd in held:
+        os.makedirs(path, mode=0o755, exist_ok=True)
+        _mount(f"/proc/self/fd/{fd}".encode(), path, None, MS_BIND | MS_REC, None)
+        os.close(fd)
+
+
+def drop_privileges(conf: Confinement) -> None:
+    """Called in the worker itself, last thing before student code: uid, no_new_privs, rlimits, environment."""
+    import resource
+
+    if conf.uid is not None:
+        os.setgroups([])
+        os.setgid(conf.uid)
+        os.setuid(conf.uid)
+    if sys.platform.startswith("linux"):
+        _check(_libc().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
+
+    def limit(which: int, value: int) -> None:
+        soft, hard = resource.getrlimit(which)
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(which, (value, value))
+
+    cpu = int(conf.cpu_s) + 1
+    limit(resource.RLIMIT_CPU, cpu)
+    limit(resource.RLIMIT_FSIZE, conf.fsize_mb << 20)
+    limit(resource.RLIMIT_NOFILE, conf.nofile)
+    limit(resource.RLIMIT_CORE, 0)
+    if conf.uid is not None:  # counted per uid: only meaningful when the slot's uid is ours alone
+        limit(resource.RLIMIT_NPROC, conf.nproc)
+    if conf.limit_address_space and hasattr(resource, "RLIMIT_AS") and sys.platform.startswith("linux"):
+        # torch is already mapped (several GiB of address space): allow that much plus the memory limit.
+        limit(resource.RLIMIT_AS, _address_space() + (conf.memory_mb << 20))
+    os.environ.clear()
+    os.environ.update({"PATH": "/usr/bin:/bin", "HOME": os.getcwd(), "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1"})
+
+
+def _address_space() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
