@@ -1,0 +1,54 @@
+"""The ``grade`` command: a thin click layer over keyword-only functions (imports stay lazy: --help is instant)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import GraderError
+
+FORMATS = ("text", "json", "gradescope", "junit")
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="autograder")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Grade deep-learning exercises with numeric and gradient checks, in a sandbox.
+
+    Without a command, grades exercises/ in the current folder (same as `grade run`).
+    """
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(run)
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--topic", "-t", "topics", multiple=True, metavar="ID", help="Grade only this topic (repeatable).")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "all"]), default="auto", show_default=True, help="Where checks run; auto adds CUDA when a GPU is present.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Report format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here (a text summary still goes to stdout).")
+@click.option("--sandbox", type=click.Choice(["auto", "strict", "process"]), default="auto", show_default=True, help="Worker isolation; auto is the strongest available.")
+@click.option("--course", type=click.Path(exists=True, dir_okay=False, path_type=Path), envvar="AUTOGRADER_COURSE", help="course.yaml to use (default: the nearest one above the current folder).")
+@click.option("--public-only", is_flag=True, help="Skip hidden checks.")
+def run(path: Path | None, topics: tuple[str, ...], device: str, fmt: str, output: Path | None, sandbox: str, course: Path | None, public_only: bool) -> None:
+    """Grade PATH: a folder laid out like exercises/ (default) or one topic's file.
+
+    \b
+    Exit codes: 0 graded (whatever the score), 1 unexpected failure,
+    2 bad course.yaml or command line, 3 a check failed internally (no points given).
+    """
+    from . import run as run_module
+
+    _exit(lambda: run_module.main(path=path, topics=topics, device=device, fmt=fmt, output=output, sandbox=sandbox, course=course, public_only=public_only))
+
+
+def _exit(action) -> None:  # type: ignore[no-untyped-def]
+    try:
+        code = action()
+    except GraderError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    sys.exit(code)

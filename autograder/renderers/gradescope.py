@@ -1,0 +1,40 @@
+"""Gradescope's results.json (see docs: score, tests with score/max_score/status/name/number/output/tags)."""
+
+from __future__ import annotations
+
+import json
+
+from ..results import PASSED, Report
+
+
+def render(report: Report) -> str:
+    tests = []
+    for t_index, topic in enumerate(report.topics, start=1):
+        for c_index, check in enumerate(topic.checks, start=1):
+            output = check.message or ("passed" if check.status == PASSED else check.status)
+            tests.append(
+                {
+                    "name": f"{topic.title}: {check.title}",
+                    "number": f"{t_index}.{c_index}",
+                    "score": check.points,
+                    "max_score": check.max_points,
+                    "status": "passed" if check.status == PASSED else "failed",
+                    "output": output,
+                    "output_format": "text",
+                    "tags": [topic.id] + ([check.mistake["id"]] if check.mistake else []),
+                    "visibility": "visible",
+                    "extra_data": {"topic": topic.id, "check": check.id, "status": check.status, "hidden": check.hidden, "mistake": check.mistake},
+                }
+            )
+    summary = [f"{topic.title}: {topic.points:g}/{topic.max_points:g}" + (f" ({topic.error.splitlines()[0]})" if topic.error else "") for topic in report.topics]
+    outputs = [f"Output of {topic.id} (not used for grading):\n{topic.output}" for topic in report.topics if topic.output]
+    results = {
+        "score": report.points,
+        "output": "\n".join(report.notes + summary + outputs),
+        "output_format": "text",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "extra_data": {"sandbox": report.sandbox, "devices": report.devices, "max_score": report.max_points},
+    }
+    return json.dumps(results, indent=2) + "\n"

@@ -1,0 +1,59 @@
+"""``grade run``: grade one submission and write the report in the requested format."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+from .config import find_course_file, load_course
+from .errors import UsageError
+
+__all__ = ["main"]
+
+
+def locate_course(course: Path | None, near: Path) -> Path:
+    """``--course``, else the nearest course.yaml above the current folder, else above the submission."""
+    if course is not None:
+        return course
+    found = find_course_file(Path.cwd()) or find_course_file(near.resolve())
+    if found is None:
+        raise UsageError("no course.yaml in this folder or above it; pass --course PATH")
+    return found
+
+
+def main(*, path: Path | None, topics: Sequence[str], device: str, fmt: str, output: Path | None, sandbox: str, course: Path | None, public_only: bool) -> int:
+    """Grade; return the exit code (0 graded, 3 a check or the grader failed; config and usage errors raise)."""
+    from .grading import Grader, resolve_devices
+    from .renderers import render
+    from .submission import Submission
+
+    submission_path = path if path is not None else Path("exercises")
+    course_obj = load_course(locate_course(course, submission_path))
+    for topic in topics:
+        course_obj.topic(topic)  # an unknown topic is a usage error before anything starts
+    hide = [output.resolve()] if output is not None else []
+    submission = Submission.from_path(submission_path, course_obj)
+    with Grader(course=course_obj, sandbox=sandbox, devices=resolve_devices(device), hide=hide) as grader:
+        report = grader.grade(submission, topics=topics or None, public_only=public_only)
+    text = render(report, fmt)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        _write_atomically(output, text)
+        if fmt != "text":
+            sys.stdout.write(render(report, "text"))
+    for note in report.notes:
+        print(note, file=sys.stderr)
+    return 3 if report.internal_errors else 0
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write next to the target and rename: a reader never sees half a report, and a symlink is replaced, not followed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)

@@ -1,0 +1,70 @@
+"""A submission: the source of each topic's module, from a folder laid out like exercises/, one file, or memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import Course
+from .errors import UsageError
+
+__all__ = ["Submission", "Source", "MAX_SOURCE_BYTES"]
+
+MAX_SOURCE_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class Source:
+    """One topic's module as submitted. ``problem`` is set instead of ``text`` when the file cannot be graded."""
+
+    topic: str
+    filename: str  # shown in messages and tracebacks
+    data: bytes
+    text: str | None
+    problem: str | None
+    folder: str | None
+    missing: bool = False  # nothing submitted: "not attempted", not "failed"
+
+
+@dataclass(frozen=True)
+class Submission:
+    label: str
+    sources: dict[str, Source]
+
+    @classmethod
+    def from_path(cls, path: Path, course: Course) -> Submission:
+        """A folder (``<topic>.py`` per topic) or one ``<topic>.py`` file."""
+        if path.is_dir():
+            files = {t.id: path / f"{t.id}.py" for t in course.topics}
+        elif path.is_file():
+            if path.suffix != ".py" or path.stem not in {t.id for t in course.topics}:
+                known = ", ".join(f"{t.id}.py" for t in course.topics)
+                raise UsageError(f"{path}: a submission file must be named after its topic ({known})")
+            files = {path.stem: path}
+        else:
+            raise UsageError(f"{path}: no such file or folder")
+        return cls(label=str(path), sources={topic: _read(topic, file) for topic, file in files.items() if file.exists() or path.is_dir()})
+
+    @classmethod
+    def from_texts(cls, label: str, texts: dict[str, str]) -> Submission:
+        """In-memory sources (a notebook's cells, a test): topic id -> module text."""
+        return cls(
+            label=label,
+            sources={t: Source(t, f"{label}/{t}.py", s.encode(), s, None, None) for t, s in texts.items()},
+        )
+
+
+def _read(topic: str, file: Path) -> Source:
+    folder = str(file.parent.resolve())
+    if not file.exists():
+        return Source(topic, str(file), b"", None, f"{file} not found: nothing submitted for this topic", folder, missing=True)
+    if file.is_symlink() or not file.is_file():
+        return Source(topic, str(file), b"", None, f"{file} is not a regular file", folder)
+    data = file.read_bytes()
+    if len(data) > MAX_SOURCE_BYTES:
+        return Source(topic, str(file), data[:0], None, f"{file} is {len(data)} bytes; the limit is {MAX_SOURCE_BYTES}", folder)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Source(topic, str(file), data, None, f"{file} is not UTF-8 text (byte {exc.start})", folder)
+    return Source(topic, str(file.resolve()), data, text, None, folder)

@@ -1,0 +1,83 @@
+"""Hidden checks of the convolution topic: random sizes and values drawn per submission from the course secret."""
+
+from __future__ import annotations
+
+from autograder.checks import Trial, check
+from checks.public.convolution import (
+    CIRCULAR_FFT,
+    circular,
+    judge_conv1d,
+    judge_conv2d,
+    judge_conv2d_backward,
+    judge_output_size,
+    judge_receptive_field,
+    judge_xcorr1d,
+)
+
+
+def _ints(t: Trial, low: int, high: int, size: int) -> list[int]:
+    return [int(v) for v in t.rng.integers(low, high + 1, size)]
+
+
+@check("hidden_conv1d", "conv1d and xcorr1d on random signals, every mode")
+def hidden_conv1d(t: Trial) -> None:
+    for _ in range(3):
+        n, k = _ints(t, 6, 20, 1)[0], _ints(t, 2, 6, 1)[0]
+        f, h = t.rng.standard_normal(n), t.rng.standard_normal(k)
+        for mode in ("full", "same", "valid"):
+            judge_conv1d(t, f, h, mode)
+            judge_xcorr1d(t, f, h, mode)
+
+
+@check("hidden_output_size", "output_size on random layer shapes")
+def hidden_output_size(t: Trial) -> None:
+    for _ in range(8):
+        k, s, p, d = _ints(t, 1, 7, 1)[0], _ints(t, 1, 4, 1)[0], _ints(t, 0, 3, 1)[0], _ints(t, 1, 3, 1)[0]
+        n = d * (k - 1) + 1 + _ints(t, 0, 40, 1)[0]
+        judge_output_size(t, n, k, s, p, d)
+
+
+@check("hidden_conv2d", "conv2d forward and gradients on random shapes and hyper-parameters")
+def hidden_conv2d(t: Trial) -> None:
+    for _ in range(2):
+        n, c, o = _ints(t, 1, 3, 3)
+        kh, kw = _ints(t, 1, 4, 2)
+        stride, padding, dilation = tuple(_ints(t, 1, 3, 2)), tuple(_ints(t, 0, 2, 2)), tuple(_ints(t, 1, 2, 2))
+        h = dilation[0] * (kh - 1) + 1 + _ints(t, 0, 6, 1)[0]
+        w = dilation[1] * (kw - 1) + 1 + _ints(t, 0, 6, 1)[0]
+        x, weight, bias = t.rng.standard_normal((n, c, h, w)), t.rng.standard_normal((o, c, kh, kw)), t.rng.standard_normal(o)
+        judge_conv2d(t, x, weight, bias, stride, padding, dilation)
+
+
+@check("hidden_conv2d_backward", "conv2d_backward on random shapes, strides and paddings")
+def hidden_conv2d_backward(t: Trial) -> None:
+    for _ in range(2):
+        n, c, o = _ints(t, 1, 3, 3)
+        k = _ints(t, 1, 4, 1)[0]
+        stride, padding = _ints(t, 1, 3, 1)[0], _ints(t, 0, 2, 1)[0]
+        h, w = (k + v for v in _ints(t, 0, 6, 2))
+        judge_conv2d_backward(t, t.rng.standard_normal((n, c, h, w)), t.rng.standard_normal((o, c, k, k)), stride, padding)
+
+
+@check("hidden_fft_conv1d", "fft_conv1d on random lengths")
+def hidden_fft_conv1d(t: Trial) -> None:
+    for _ in range(3):
+        n, k = _ints(t, 5, 40, 1)[0], _ints(t, 2, 9, 1)[0]
+        f, h = t.rng.standard_normal(n), t.rng.standard_normal(k)
+        t.close(t.call("fft_conv1d", f, h), t.ref.fft_conv1d(f, h), what=f"fft_conv1d(f, h) with len(f)={n}, len(h)={k}", variants=[(CIRCULAR_FFT, circular(f, h))])
+
+
+@check("hidden_conv_matrix", "conv_matrix on random kernels and lengths")
+def hidden_conv_matrix(t: Trial) -> None:
+    for _ in range(2):
+        k, n = _ints(t, 1, 6, 1)[0], _ints(t, 1, 12, 1)[0]
+        h = t.rng.standard_normal(k)
+        t.close(t.call("conv_matrix", h, n), t.ref.conv_matrix(h, n), what=f"conv_matrix(h, n={n}) with len(h)={k}")
+
+
+@check("hidden_receptive_field", "receptive_field of random stacks")
+def hidden_receptive_field(t: Trial) -> None:
+    for _ in range(3):
+        depth = _ints(t, 2, 5, 1)[0]
+        layers = [(k, s) for k, s in zip(_ints(t, 1, 5, depth), _ints(t, 1, 3, depth))]
+        judge_receptive_field(t, layers)

@@ -1,0 +1,237 @@
+"""Public checks of the convolution topic: fixed inputs, the same every run; students run these themselves.
+
+The known mistakes of this topic are declared here (hidden checks import them), each with the wrong variant that
+reveals it, computed on the grader's own copies of the inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from autograder.checks import Mistake, Trial, check
+from autograder.compare import describe
+
+KERNEL_FLIP = Mistake(
+    "kernel-flip",
+    "the kernel is not flipped (this is cross-correlation, not convolution)",
+    "Convolution sums f[u - j] h[j]: reverse h before sliding it, or index f backwards. Test with an asymmetric kernel.",
+)
+SAME_OFFSET = Mistake(
+    "same-offset",
+    "'same' mode is shifted by one sample for an even kernel (numpy/scipy's padding, not the stated one)",
+    "Pad (k-1)//2 zeros on the left and k//2 on the right of f, as torch's padding='same' does.",
+)
+CIRCULAR_FFT = Mistake(
+    "circular-fft",
+    "the FFT product without zero-padding is a circular convolution (it wraps around)",
+    "Zero-pad both signals to length n + k - 1 before the FFT, then keep all n + k - 1 outputs.",
+)
+RF_NO_STRIDE = Mistake(
+    "receptive-field-no-stride",
+    "the receptive field ignores the strides of earlier layers",
+    "Layer l widens the field by (k_l - 1) times the product of the strides of the layers before it.",
+)
+OUTPUT_SIZE_NO_DILATION = Mistake(
+    "output-size-no-dilation",
+    "the output size ignores the dilation",
+    "A dilated kernel spans d(k-1)+1 samples: floor((n + 2p - d(k-1) - 1)/s) + 1.",
+)
+OUTPUT_SIZE_OFF_BY_ONE = Mistake(
+    "output-size-off-by-one",
+    "the output size is one too small (the first window is not counted)",
+    "floor((n + 2p - d(k-1) - 1)/s) + 1: the +1 counts the window at position 0.",
+)
+DX_NO_FLIP = Mistake(
+    "dx-kernel-not-rotated",
+    "dx correlates dy with the kernel as it is; the backward pass needs it rotated by 180 degrees",
+    "dx is the full convolution of dy with w (equivalently, correlation with w flipped in both spatial axes).",
+)
+DB_NOT_SUMMED = Mistake(
+    "db-not-summed",
+    "the bias gradient is averaged over the batch instead of summed",
+    "Every example's output uses the same bias: db = dy.sum over the batch and both spatial axes.",
+)
+
+
+# ---- wrong variants (grader side) -------------------------------------------------------------------------------
+
+
+def same_other_offset(full: np.ndarray, n: int, k: int) -> np.ndarray:
+    """'same' cut from the full output at numpy's offset: (k-1)//2 instead of k//2."""
+    start = (k - 1) // 2
+    return full[start : start + n]
+
+
+def circular(f: np.ndarray, h: np.ndarray) -> np.ndarray:
+    n = max(len(f), len(h))
+    return np.fft.irfft(np.fft.rfft(f, n) * np.fft.rfft(h, n), n)
+
+
+def receptive_field_no_stride(layers: list[tuple[int, int]]) -> int:
+    return 1 + sum(k - 1 for k, _ in layers)
+
+
+def output_size_variants(n: int, k: int, s: int, p: int, d: int) -> list[tuple[Mistake, int]]:
+    return [(OUTPUT_SIZE_NO_DILATION, (n + 2 * p - k) // s + 1), (OUTPUT_SIZE_OFF_BY_ONE, (n + 2 * p - d * (k - 1) - 1) // s)]
+
+
+def conv2d_backward_variants(ref, dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride: int, padding: int) -> dict[int, list]:
+    """Wrong (dx, db) from a correct backward pass: dx with the unrotated kernel, db averaged."""
+    flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1])
+    dx_no_flip = ref.conv2d_backward(dy, x, flipped, stride, padding)[0]
+    return {0: [(DX_NO_FLIP, dx_no_flip)], 2: [(DB_NOT_SUMMED, dy.sum(axis=(2, 3)).mean(axis=0))]}
+
+
+def empirical_receptive_field(layers: list[tuple[int, int]]) -> int:
+    """Extent of the support of d y/d x for one output unit through a stack of 1-D convolutions with positive
+    weights (from the first to the last input it depends on: a stride larger than the kernel leaves gaps)."""
+    size = 1 + sum((k - 1) * int(np.prod([s for _, s in layers[:i]])) for i, (k, _) in enumerate(layers))
+    x = torch.zeros(1, 1, 4 * size + 8, dtype=torch.float64, requires_grad=True)
+    y = x
+    for k, s in layers:
+        y = torch.nn.functional.conv1d(y, torch.ones(1, 1, k, dtype=torch.float64), stride=s)
+    y[0, 0, y.shape[-1] // 2].backward()
+    support = np.flatnonzero(x.grad[0, 0].numpy())
+    return int(support[-1] - support[0] + 1)
+
+
+# ---- shared bodies (hidden checks call these with random inputs) --------------------------------------------------
+
+
+def judge_conv1d(t: Trial, f: np.ndarray, h: np.ndarray, mode: str) -> None:
+    n, k = len(f), len(h)
+    want = t.ref.conv1d(f, h, mode)
+    variants = [(KERNEL_FLIP, t.ref.xcorr1d(f, h, mode))]
+    if mode == "same":
+        variants.append((SAME_OFFSET, same_other_offset(t.ref.conv1d(f, h, "full"), n, k)))
+    t.close(t.call("conv1d", f, h, mode=mode), want, what=f"conv1d(f, h, mode={mode!r}) with len(f)={n}, len(h)={k}", variants=variants)
+
+
+def judge_xcorr1d(t: Trial, f: np.ndarray, h: np.ndarray, mode: str) -> None:
+    n, k = len(f), len(h)
+    want = t.ref.xcorr1d(f, h, mode)
+    variants = [(KERNEL_FLIP, t.ref.conv1d(f, h, mode))]  # flipping here is the same confusion, the other way
+    if mode == "same":
+        variants.append((SAME_OFFSET, same_other_offset(t.ref.xcorr1d(f, h, "full"), n, k)))
+    t.close(t.call("xcorr1d", f, h, mode=mode), want, what=f"xcorr1d(f, h, mode={mode!r}) with len(f)={n}, len(h)={k}", variants=variants)
+
+
+def judge_output_size(t: Trial, n: int, k: int, s: int, p: int, d: int) -> None:
+    want = t.ref.output_size(n, k, s, p, d)
+    got = t.call("output_size", n, k, stride=s, padding=p, dilation=d)
+    t.close(got, np.asarray(want), what=f"output_size(n={n}, k={k}, stride={s}, padding={p}, dilation={d})", variants=output_size_variants(n, k, s, p, d))
+
+
+def judge_conv2d(t: Trial, x: np.ndarray, w: np.ndarray, b: np.ndarray, stride, padding, dilation) -> None:
+    """Forward value and autograd gradients (w.r.t. x, w, b through a random upstream gradient)."""
+    what = f"conv2d(x {x.shape}, w {w.shape}, b, stride={stride}, padding={padding}, dilation={dilation})"
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    y_ref = t.ref.conv2d(xt, wt, bt, stride, padding, dilation)
+    g = t.rng.standard_normal(tuple(y_ref.shape))
+    grads_ref = torch.autograd.grad(y_ref, (xt, wt, bt), torch.tensor(g))
+    got, grads = t.call_grad("conv2d", t.tensor(x, grad=True), t.tensor(w, grad=True), t.tensor(b, grad=True), stride=stride, padding=padding, dilation=dilation, upstream=g)
+    t.close(got, y_ref.detach().numpy(), what=what)
+    for name, got_grad, want_grad in zip(("x", "w", "b"), grads, grads_ref):
+        t.close(got_grad, want_grad.numpy(), what=f"d<g, {what}>/d{name} (autograd)")
+
+
+def judge_conv2d_backward(t: Trial, x: np.ndarray, w: np.ndarray, stride: int, padding: int) -> None:
+    """The hand-written backward against the reference backward, and against the reference *forward*
+    (a directional derivative: the forward is linear in x and in w, so central differences are exact)."""
+    y = t.ref.conv2d(torch.tensor(x), torch.tensor(w), None, stride, padding).numpy()
+    dy = t.rng.standard_normal(y.shape)
+    got = t.call("conv2d_backward", dy, x, w, stride=stride, padding=padding)
+    what = f"conv2d_backward(dy, x {x.shape}, w {w.shape}, stride={stride}, padding={padding})"
+    if not isinstance(got, tuple) or len(got) != 3:
+        t.fail(f"{what}: expected a tuple (dx, dw, db), got {describe(got)}")
+    want = t.ref.conv2d_backward(dy, x, w, stride, padding)
+    variants = conv2d_backward_variants(t.ref, dy, x, w, stride, padding)
+    for i, name in enumerate(("dx", "dw", "db")):
+        t.close(got[i], want[i], what=f"{what}[{i}] ({name})", variants=variants.get(i, []))
+    eps = 1e-3
+
+    def loss(arg: int, delta: np.ndarray) -> float:
+        inputs = [x, w]
+        inputs[arg] = inputs[arg] + delta
+        return float(np.sum(dy * t.ref.conv2d(torch.tensor(inputs[0]), torch.tensor(inputs[1]), None, stride, padding).numpy()))
+
+    for arg, name in enumerate(("dx", "dw")):
+        v = t.rng.standard_normal(got[arg].shape if got[arg].shape == want[arg].shape else want[arg].shape)
+        numeric = (loss(arg, eps * v) - loss(arg, -eps * v)) / (2 * eps)
+        t.close(np.asarray(np.sum(got[arg] * v)), np.asarray(numeric), what=f"{what}: <{name}, v> against central differences of the reference forward", rtol=1e-6, atol=1e-8)
+
+
+def judge_receptive_field(t: Trial, layers: list[tuple[int, int]]) -> None:
+    want = t.ref.receptive_field(layers)
+    empirical = empirical_receptive_field(layers)
+    if want != empirical:
+        raise AssertionError(f"reference receptive_field({layers}) = {want} but the gradient's support is {empirical}")
+    got = t.call("receptive_field", [list(layer) for layer in layers])
+    t.close(got, np.asarray(want), what=f"receptive_field({layers}) (the support of one output's gradient is {empirical} samples)", variants=[(RF_NO_STRIDE, np.asarray(receptive_field_no_stride(layers)))])
+
+
+# ---- the public checks ------------------------------------------------------------------------------------------
+
+
+@check("conv1d_full", "conv1d, 'full' mode, asymmetric kernel")
+def conv1d_full(t: Trial) -> None:
+    judge_conv1d(t, t.rng.standard_normal(9), t.rng.standard_normal(4), "full")
+
+
+@check("conv1d_modes", "conv1d, 'same' and 'valid' modes, odd and even kernels")
+def conv1d_modes(t: Trial) -> None:
+    for k in (3, 4):
+        f, h = t.rng.standard_normal(10), t.rng.standard_normal(k)
+        for mode in ("valid", "same"):
+            judge_conv1d(t, f, h, mode)
+
+
+@check("xcorr1d_modes", "xcorr1d in all three modes, odd and even kernels")
+def xcorr1d_modes(t: Trial) -> None:
+    for k in (3, 4):
+        f, h = t.rng.standard_normal(8), t.rng.standard_normal(k)
+        for mode in ("full", "valid", "same"):
+            judge_xcorr1d(t, f, h, mode)
+
+
+@check("bad_mode", "conv1d rejects an unknown mode with ValueError")
+def bad_mode(t: Trial) -> None:
+    t.raises("ValueError", "conv1d", t.rng.standard_normal(5), t.rng.standard_normal(2), mode="circular")
+
+
+@check("output_size", "output_size with stride, padding and dilation")
+def output_size(t: Trial) -> None:
+    for n, k, s, p, d in ((32, 3, 1, 1, 1), (32, 3, 2, 1, 1), (28, 5, 1, 0, 2), (7, 3, 2, 0, 2), (10, 4, 3, 2, 1)):
+        judge_output_size(t, n, k, s, p, d)
+
+
+@check("conv2d_forward_grad", "conv2d forward and its autograd gradients (stride, padding, dilation)")
+def conv2d_forward_grad(t: Trial) -> None:
+    x, w, b = t.rng.standard_normal((2, 3, 7, 6)), t.rng.standard_normal((4, 3, 3, 2)), t.rng.standard_normal(4)
+    judge_conv2d(t, x, w, b, 1, 0, 1)
+    judge_conv2d(t, x, w, b, (2, 1), (1, 2), (1, 2))
+
+
+@check("conv_matrix", "conv_matrix: T @ f is the full convolution")
+def conv_matrix(t: Trial) -> None:
+    h, n = t.rng.standard_normal(3), 6
+    t.close(t.call("conv_matrix", h, n), t.ref.conv_matrix(h, n), what=f"conv_matrix(h, n={n}) with len(h)=3")
+
+
+@check("fft_conv1d", "fft_conv1d is the linear (zero-padded) convolution")
+def fft_conv1d(t: Trial) -> None:
+    f, h = t.rng.standard_normal(12), t.rng.standard_normal(5)
+    t.close(t.call("fft_conv1d", f, h), t.ref.fft_conv1d(f, h), what="fft_conv1d(f, h) with len(f)=12, len(h)=5", variants=[(CIRCULAR_FFT, circular(f, h))])
+
+
+@check("conv2d_backward", "conv2d_backward by hand: dx, dw, db, and directional derivatives")
+def conv2d_backward(t: Trial) -> None:
+    judge_conv2d_backward(t, t.rng.standard_normal((2, 2, 6, 5)), t.rng.standard_normal((3, 2, 3, 3)), 1, 0)
+    judge_conv2d_backward(t, t.rng.standard_normal((2, 2, 8, 7)), t.rng.standard_normal((3, 2, 3, 2)), 2, 1)
+
+
+@check("receptive_field", "receptive_field of a stack of strided layers")
+def receptive_field(t: Trial) -> None:
+    for layers in ([(3, 1), (3, 1)], [(3, 1), (3, 2), (5, 2), (3, 1)]):
+        judge_receptive_field(t, layers)
