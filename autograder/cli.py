@@ -31,7 +31,7 @@ def main(ctx: click.Context) -> None:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Report format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here (a text summary still goes to stdout).")
 @click.option("--sandbox", type=click.Choice(["auto", "strict", "process"]), default="auto", show_default=True, help="Worker isolation; auto is the strongest available.")
-@click.option("--course", type=click.Path(exists=True, dir_okay=False, path_type=Path), envvar="AUTOGRADER_COURSE", help="course.yaml to use (default: the nearest one above the current folder).")
+@click.option("--course", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="course.yaml to use (default: $AUTOGRADER_COURSE, else the nearest one above the current folder).")
 @click.option("--public-only", is_flag=True, help="Skip hidden checks.")
 def run(path: Path | None, topics: tuple[str, ...], device: str, fmt: str, output: Path | None, sandbox: str, course: Path | None, public_only: bool) -> None:
     """Grade PATH: a folder laid out like exercises/ (default) or one topic's file.

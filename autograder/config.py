@@ -145,9 +145,9 @@ def _lines(node: Any, path: str = "", out: dict[str, int] | None = None) -> dict
 
 
 def _kind(value: Any) -> str:
-    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", type(None): "nothing"}.get(
-        type(value), f"{value!r}"
-    )
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    return {dict: "a mapping", list: "a list", type(None): "nothing"}.get(type(value), repr(value))
 
 
 def _mapping(where: _Where, value: Any, path: str, keys: dict[str, str]) -> dict[str, Any]:

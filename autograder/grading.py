@@ -26,7 +26,7 @@ from .results import ERROR, FAILED, NOT_ATTEMPTED, PASSED, CheckResult, Report, 
 from .sandbox import PROCESS, STRICT
 from .seeding import check_seed, digest
 from .submission import Source, Submission
-from .workers import Spawner, Worker, WorkerDied, describe_mode
+from .workers import Spawner, Worker, WorkerDied, WorkerTimeout, describe_mode
 
 __all__ = ["Grader", "resolve_devices"]
 
@@ -226,6 +226,8 @@ class Grader:
             if exc.not_attempted:
                 return _Outcome(NOT_ATTEMPTED, f"{exc.call}: not attempted (raises NotImplementedError)")
             return _Outcome(FAILED, f"{exc.call} raised {exc.type}: {exc.text}\n{exc.traceback.rstrip()}")
+        except WorkerTimeout:
+            return _Outcome(FAILED, f"{trial.current or 'your code'}: did not finish within this check's {topic.limits.wall_s:g} s limit and was stopped")
         except WorkerDied as exc:
             return _Outcome(FAILED, f"{trial.current or 'your code'}: the worker {exc}")
         except Exception as exc:  # noqa: BLE001 - a broken check must not give points or stop the run

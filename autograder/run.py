@@ -15,7 +15,9 @@ __all__ = ["main"]
 
 
 def locate_course(course: Path | None, near: Path) -> Path:
-    """``--course``, else the nearest course.yaml above the current folder, else above the submission."""
+    """``--course``, else $AUTOGRADER_COURSE, else the nearest course.yaml above the current folder or the submission."""
+    if course is None and os.environ.get("AUTOGRADER_COURSE"):
+        course = Path(os.environ["AUTOGRADER_COURSE"])
     if course is not None:
         return course
     found = find_course_file(Path.cwd()) or find_course_file(near.resolve())

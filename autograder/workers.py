@@ -122,7 +122,7 @@ class Worker:
             return read_frame(self._reader, max_bytes=self.max_bytes)
         except TimeoutError:
             self.kill()
-            raise WorkerTimeout(f"did not answer within {timeout:g} s and was stopped") from None
+            raise WorkerTimeout("did not answer in time and was stopped") from None
         except (EOFError, OSError):
             self.kill()
             raise WorkerDied(self.exit().describe()) from None

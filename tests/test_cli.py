@@ -1,0 +1,113 @@
+"""The grade command: formats, exit codes and the one-line errors users see (never a traceback)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+GRADE = [sys.executable, "-m", "autograder"]
+EXAMPLE = str(ROOT / "examples" / "submission")
+
+
+def grade(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*GRADE, *args], cwd=cwd, capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})})
+
+
+@pytest.fixture(scope="module")
+def example_outputs(tmp_path_factory) -> dict[str, Path]:
+    """The example submission graded once per machine-readable format."""
+    out = tmp_path_factory.mktemp("reports")
+    files = {}
+    for fmt in ("json", "gradescope", "junit"):
+        files[fmt] = out / f"report.{fmt}"
+        done = grade("run", EXAMPLE, "--device", "cpu", "--format", fmt, "--output", str(files[fmt]))
+        assert done.returncode == 0, done.stderr
+        assert "Total: 19/34" in done.stdout  # the text summary still goes to the terminal
+    return files
+
+
+def test_json_report(example_outputs):
+    data = json.loads(example_outputs["json"].read_text())
+    assert (data["points"], data["max_points"]) == (19, 34)
+    checks = {c["id"]: c for c in data["topics"][0]["checks"]}
+    assert checks["conv1d_full"]["mistake"]["id"] == "kernel-flip"
+    assert checks["receptive_field"]["status"] == "not attempted"
+
+
+def test_gradescope_results(example_outputs):
+    data = json.loads(example_outputs["gradescope"].read_text())
+    assert data["score"] == 19
+    test = next(t for t in data["tests"] if t["extra_data"]["check"] == "fft_conv1d")
+    assert {k: test[k] for k in ("score", "max_score", "status", "number")} == {"score": 0, "max_score": 2, "status": "failed", "number": "1.8"}
+    assert "circular-fft" in test["tags"]
+    assert sum(t["max_score"] for t in data["tests"]) == 34
+
+
+def test_junit_xml(example_outputs):
+    root = ET.parse(example_outputs["junit"]).getroot()
+    suite = root.find("testsuite")
+    assert suite.get("name") == "convolution" and suite.get("tests") == "17"
+    failures = {case.get("name"): case.find("failure") for case in suite.iter("testcase") if case.find("failure") is not None}
+    assert failures["conv1d_full"].get("type") == "kernel-flip"
+    assert failures["receptive_field"].get("type") == "not attempted"
+    assert root.get("failures") == suite.get("failures") == str(len(failures))
+
+
+def test_bare_grade_grades_exercises_in_the_current_folder(tmp_path: Path):
+    shutil.copytree(ROOT / "exercises", tmp_path / "exercises")
+    done = grade(cwd=tmp_path, env={"AUTOGRADER_COURSE": str(ROOT / "course.yaml")})
+    assert done.returncode == 0, done.stderr
+    assert "Total: 0/34" in done.stdout and "todo: not attempted" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        pytest.param(["run", "--topic", "nope"], "Error: course.yaml: no topic 'nope'; the topics are: convolution", id="unknown-topic"),
+        pytest.param(["run", "no/such/folder"], "Error: no/such/folder: no such file or folder", id="no-path"),
+        pytest.param(["run", "--format", "pdf"], "Invalid value for '--format'", id="bad-format"),
+    ],
+)
+def test_usage_errors_exit_2_without_traceback(args: list[str], message: str):
+    done = grade(*args)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_invalid_course_exits_2_naming_file_line_and_key(tmp_path: Path):
+    bad = tmp_path / "course.yaml"
+    bad.write_text((ROOT / "course.yaml").read_text().replace("conv1d_full: 2", "conv1d_full: two"))
+    done = grade("run", EXAMPLE, "--course", str(bad))
+    assert done.returncode == 2
+    assert f"Error: {bad}:" in done.stderr and "topics[0].checks.conv1d_full: expected a positive number, got 'two'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.skipif(subprocess.run([sys.executable, "-c", "import torch, sys; sys.exit(torch.cuda.is_available())"]).returncode == 1, reason="a GPU is present")
+def test_cuda_without_a_gpu_is_a_clear_error():
+    done = grade("run", EXAMPLE, "--device", "cuda")
+    assert done.returncode == 2
+    assert "Error: --device cuda: no CUDA GPU is available here" in done.stderr
+
+
+def test_a_failing_check_exits_3(tmp_path: Path):
+    toy = Path(__file__).resolve().parent / "toy_course"
+    done = grade("run", str(toy / "solutions"), "--course", str(toy / "course.yaml"), "--device", "cpu")
+    assert done.returncode == 3
+    assert "ERROR" in done.stdout and "internal error in check toy.broken" in done.stdout
+
+
+def test_help_lists_commands_and_exit_codes():
+    done = grade("run", "--help")
+    assert done.returncode == 0
+    assert "Exit codes: 0 graded" in done.stdout and "--sandbox [auto|strict|process]" in done.stdout

@@ -1,0 +1,129 @@
+"""The engine on a toy course: every way a check reaches student code, and every way a submission can be broken."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from autograder.config import load_course
+from autograder.errors import ConfigError, UsageError
+from autograder.grading import Grader
+from autograder.results import ERROR, FAILED, NOT_ATTEMPTED, PASSED
+from autograder.submission import Submission
+
+from conftest import grade_source, statuses
+
+TOY = Path(__file__).resolve().parent / "toy_course"
+
+
+@pytest.fixture(scope="module")
+def toy_grader():
+    with Grader(course=load_course(TOY / "course.yaml"), devices=["cpu"]) as grader:
+        yield grader
+
+
+def test_reference_passes_functions_classes_and_components(toy_grader):
+    result = grade_source(toy_grader, (TOY / "solutions" / "toy.py").read_text(), topic="toy")
+    assert statuses(result) == {"scale": PASSED, "counter": PASSED, "component": PASSED, "broken": ERROR}
+
+
+def test_a_broken_check_fails_closed_and_says_whose_fault(toy_grader):
+    result = grade_source(toy_grader, (TOY / "solutions" / "toy.py").read_text(), topic="toy")
+    broken = next(c for c in result.checks if c.id == "broken")
+    assert broken.points == 0
+    assert "internal error in check toy.broken (RuntimeError: a bug in the check itself)" in broken.message
+    assert "the grader's fault, not yours" in broken.message
+
+
+def test_stub_is_not_attempted(toy_grader):
+    result = grade_source(toy_grader, (TOY / "exercises" / "toy.py").read_text(), topic="toy")
+    assert statuses(result) == {"scale": NOT_ATTEMPTED, "counter": NOT_ATTEMPTED, "component": NOT_ATTEMPTED, "broken": ERROR}
+    scale = result.checks[0]
+    assert scale.message == "scale(<array (4,)>, 2.5): not attempted (raises NotImplementedError)"
+
+
+@pytest.mark.parametrize(
+    "source, in_error",
+    [
+        pytest.param("import numpy as np\n\ndef scale(x, a:\n    return x\n", ["line 3", "SyntaxError"], id="syntax-error"),
+        pytest.param("import no_such_module_here\n", ["line 1", "ModuleNotFoundError", "no_such_module_here"], id="import-error"),
+        pytest.param("x = 1\nraise ValueError('broken at import')\n", ["line 2", "ValueError: broken at import"], id="raises-at-import"),
+    ],
+)
+def test_module_that_cannot_load_is_a_topic_error_with_file_and_line(toy_grader, source: str, in_error: list[str]):
+    result = grade_source(toy_grader, source, topic="toy")
+    assert result.error and result.error.startswith("importing submission/toy.py failed")
+    for text in in_error:
+        assert text in result.error
+    assert all(c.status in (FAILED, ERROR) and c.points == 0 for c in result.checks)
+
+
+def test_missing_function_names_the_file(toy_grader):
+    result = grade_source(toy_grader, "import numpy as np\n", topic="toy")
+    scale = result.checks[0]
+    assert scale.status == FAILED
+    assert "submission/toy.py does not define 'scale'" in scale.message
+
+
+def test_wrong_kind_of_object_is_a_clear_failure(toy_grader):
+    result = grade_source(toy_grader, "scale = 3\nclass Counter:\n    pass\n", topic="toy")
+    assert "TypeError" in result.checks[0].message and "not callable" in result.checks[0].message
+    assert result.checks[1].status == FAILED
+
+
+def test_files_that_cannot_be_read(toy_grader, tmp_path: Path):
+    (tmp_path / "toy.py").write_bytes(b"x = '\xff\xfe'\n")
+    result = toy_grader.grade(Submission.from_path(tmp_path, toy_grader.course)).topics[0]
+    assert result.error == f"{tmp_path / 'toy.py'} is not UTF-8 text (byte 5)"
+    assert {c.status for c in result.checks} == {FAILED}
+
+
+def test_missing_file_is_not_attempted(toy_grader, tmp_path: Path):
+    result = toy_grader.grade(Submission.from_path(tmp_path, toy_grader.course)).topics[0]
+    assert {c.status for c in result.checks} == {NOT_ATTEMPTED}
+    assert "not found" in result.error
+
+
+def test_a_file_must_be_named_after_its_topic(toy_grader, tmp_path: Path):
+    (tmp_path / "other.py").write_text("")
+    with pytest.raises(UsageError, match=r"must be named after its topic \(toy\.py\)"):
+        Submission.from_path(tmp_path / "other.py", toy_grader.course)
+
+
+def test_printed_output_is_kept_but_capped(toy_grader):
+    source = (TOY / "solutions" / "toy.py").read_text() + "\nprint('x' * 100_000)\n"
+    result = grade_source(toy_grader, source, topic="toy")
+    assert result.checks[0].status == PASSED
+    assert result.output.startswith("x" * 100)
+    assert "more bytes not shown" in result.output
+    assert len(result.output) < 8 * 1024
+
+
+def _copy_toy(tmp_path: Path, topic: str) -> Path:
+    """The toy course under another topic id (imported modules are cached by name)."""
+    root = tmp_path / "course"
+    shutil.copytree(TOY, root, ignore=shutil.ignore_patterns("__pycache__"))
+    for folder in ("exercises", "solutions", "checks/public"):
+        (root / folder / "toy.py").rename(root / folder / f"{topic}.py")
+    yaml_path = root / "course.yaml"
+    yaml_path.write_text(yaml_path.read_text().replace("id: toy", f"id: {topic}"))
+    return root
+
+
+@pytest.mark.parametrize(
+    "topic, old, new, message",
+    [
+        pytest.param("toy_unlisted", '@check("broken"', '@check("unlisted"', "defines check 'unlisted', which course.yaml does not list under topic 'toy_unlisted'", id="unlisted"),
+        pytest.param("toy_twice", '@check("broken"', '@check("scale"', "check 'scale' is defined twice", id="twice"),
+        pytest.param("toy_broken_import", "import torch", "import torch\nraise RuntimeError('oops')", "cannot import checks.public.toy_broken_import: RuntimeError: oops", id="import-fails"),
+    ],
+)
+def test_check_modules_must_match_course_yaml(tmp_path: Path, topic: str, old: str, new: str, message: str):
+    root = _copy_toy(tmp_path, topic)
+    checks = root / "checks" / "public" / f"{topic}.py"
+    checks.write_text(checks.read_text().replace(old, new.replace("\\n", "\n")))
+    with Grader(course=load_course(root / "course.yaml"), devices=["cpu"]) as grader:
+        with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+            grader.grade(Submission.from_texts("s", {topic: ""}))

@@ -1,0 +1,40 @@
+"""Checks that exercise each way a check can reach student code."""
+
+import numpy as np
+import torch
+
+from autograder import components
+from autograder.checks import Trial, check
+
+
+@check("scale", "a function of arrays")
+def scale(t: Trial) -> None:
+    x = t.rng.standard_normal(4)
+    t.close(t.call("scale", x, 2.5), t.ref.scale(x, 2.5), what="scale(x, 2.5)")
+
+
+@check("counter", "a stateful class driven through a program")
+def counter(t: Trial) -> None:
+    p = t.program()
+    c = p.call("Counter", 1.0)
+    p.method(p.method(c, "add", 2.0), "add", 3.5)
+    total = p.run(p.attr(c, "total"))[0]
+    ref = t.ref.Counter(1.0).add(2.0).add(3.5)
+    t.close(total, np.asarray(ref.total), what="Counter(1).add(2).add(3.5).total")
+
+
+@check("component", "student code called with a network the check supplies")
+def component(t: Trial) -> None:
+    weights = [t.rng.standard_normal(s) for s in ((5, 3), (5,), (2, 5), (2,))]
+    x = t.rng.standard_normal((4, 3))
+    p = t.program()
+    net = p.component("mlp", *weights)
+    got = p.run(p.call("apply", net, t.tensor(x)))[0]
+    with torch.no_grad():
+        want = t.ref.apply(components.build("mlp", *weights, device="cpu"), torch.tensor(x)).numpy()
+    t.close(got, want, what="apply(mlp, x)")
+
+
+@check("broken", "a check with a bug: must fail closed")
+def broken(t: Trial) -> None:
+    raise RuntimeError("a bug in the check itself")
