@@ -25,6 +25,7 @@ import sys
 import threading
 from typing import Any
 
+from .exchange import encode
 from .sandbox import STRICT, Confinement, MemoryCgroup, build_view, drop_privileges, enter_namespaces, strict_available
 
 __all__ = ["ForkServer"]
@@ -72,14 +73,30 @@ def _serve(fd: int, unsafe_paths: list[str]) -> None:
         sock.send(json.dumps({"pid": pid}).encode())
 
 
+def _setup_failed(proto_fd: int, exc: BaseException) -> None:
+    """Tell the grader, as the answer to its first request, that confinement could not be set up (fail closed)."""
+    try:
+        os.write(proto_fd, encode({"ok": False, "sandbox_error": f"{type(exc).__name__}: {exc}"}, []))
+    except OSError:
+        pass
+
+
 def _supervise(request: dict[str, Any], proto_fd: int, out_fd: int, ctl_fd: int) -> None:
     conf = Confinement(**request["confinement"])
     ctl = socket.socket(fileno=ctl_fd)
-    group = MemoryCgroup.create(f"w{os.getpid()}", conf.memory_mb << 20) if os.geteuid() == 0 else None
-    if group is not None:
-        group.join()  # before forking: every descendant is born inside the group
-    if conf.mode == STRICT:
-        enter_namespaces()
+    group = None
+    try:
+        group = MemoryCgroup.create(f"w{os.getpid()}", conf.memory_mb << 20) if os.geteuid() == 0 else None
+        if group is not None:
+            group.join()  # before forking: every descendant is born inside the group
+        if conf.mode == STRICT:
+            enter_namespaces()
+    except Exception as exc:  # noqa: BLE001 - reported to the grader
+        _setup_failed(proto_fd, exc)
+        ctl.sendall(json.dumps({"exit_code": None, "signal": None, "killed": False, "memory_limit": False}).encode() + b"\n")
+        if group is not None:
+            group.remove()
+        return
     child = os.fork()
     if child == 0:
         ctl.close()
@@ -154,7 +171,11 @@ def _describe(status: int, *, strict: bool) -> dict[str, Any]:
 
 def _init(conf: Confinement, request: dict[str, Any], proto_fd: int, out_fd: int) -> int:
     """pid 1 of the namespace: set up the view, start the worker, reap everything, exit with the worker's status."""
-    build_view(conf)
+    try:
+        build_view(conf)
+    except Exception as exc:  # noqa: BLE001 - reported to the grader
+        _setup_failed(proto_fd, exc)
+        return 72
     worker = os.fork()
     if worker == 0:
         code = 71
@@ -176,14 +197,18 @@ def _work(conf: Confinement, request: dict[str, Any], proto_fd: int, out_fd: int
 
     from .worker import serve
 
-    os.chdir(workdir or tempfile.mkdtemp(prefix="autograder-worker-"))
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.dup2(out_fd, 1)
-    os.dup2(out_fd, 2)
-    os.closerange(3, proto_fd)
-    os.closerange(proto_fd + 1, 1 << 16)
-    drop_privileges(conf)
+    try:
+        os.chdir(workdir or tempfile.mkdtemp(prefix="autograder-worker-"))
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(out_fd, 1)
+        os.dup2(out_fd, 2)
+        os.closerange(3, proto_fd)
+        os.closerange(proto_fd + 1, 1 << 16)
+        drop_privileges(conf)
+    except Exception as exc:  # noqa: BLE001 - reported to the grader
+        _setup_failed(proto_fd, exc)
+        os._exit(72)
     proto = socket.socket(fileno=proto_fd)
     serve(proto.makefile("rb"), proto.makefile("wb"), device=request["device"], threads=request["threads"])
     sys.stdout.flush()

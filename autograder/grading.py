@@ -20,7 +20,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from .checks import Check, CheckFailed, StudentError, Trial, checks_in
-from .config import Course, Topic
+from .config import Course, Limits, Topic
 from .errors import ConfigError, SandboxUnavailable, UsageError
 from .results import ERROR, FAILED, NOT_ATTEMPTED, PASSED, CheckResult, Report, TopicResult
 from .sandbox import PROCESS, STRICT
@@ -88,19 +88,35 @@ class Grader:
 
     @property
     def mode(self) -> str:
-        """The sandbox mode in force (resolves ``auto`` once the fork server has said what it can do)."""
+        """The sandbox mode in force: ``auto`` resolves to strict when a strict worker actually starts here."""
         if self._mode is None:
             hello = self._spawner.forkserver.hello() if self._spawner.forkserver else None
-            strict_ok = bool(hello and hello["strict"])
-            if self._requested == STRICT and not strict_ok:
-                why = hello["why"] if hello else f"no namespaces on {sys.platform}"
+            why = hello["why"] if hello else f"no fork server on {sys.platform}"
+            why = "--sandbox process was requested" if self._requested == PROCESS else why
+            problem = None if hello and hello["strict"] and self._requested != PROCESS else why
+            if problem is None:
+                problem = self._try_strict()
+                why = f"a strict worker failed to start ({problem})" if problem else why
+            if problem is not None and self._requested == STRICT:
                 raise SandboxUnavailable(f"--sandbox strict is not available here: {why}")
-            self._mode = STRICT if strict_ok and self._requested != PROCESS else PROCESS
-            self._spawner.mode = self._mode
-            note = describe_mode(self._mode, hello)
+            self._mode = self._spawner.mode = PROCESS if problem else STRICT
+            note = describe_mode(self._mode, why)
             if note:
                 self.notes.append(note)
         return self._mode
+
+    def _try_strict(self) -> str | None:
+        """Start one strict worker with nothing in it: None when that works, else what went wrong."""
+        self._spawner.mode = STRICT
+        worker, slot = self._spawner.spawn(device="cpu", limits=Limits(wall_s=30, cpu_s=30, memory_mb=512, output_kb=4), hide=self._hide)
+        try:
+            reply, _ = worker.request({"op": "load", "module": "probe", "filename": "<probe>", "source": "", "folder": None}, [], timeout=30)
+            return reply.get("sandbox_error") or (None if reply.get("ok") else str(reply.get("error")))
+        except WorkerDied as exc:
+            return f"the worker {exc}"
+        finally:
+            worker.close()
+            self._spawner.release(slot)
 
     def __enter__(self) -> Grader:
         return self
@@ -200,6 +216,8 @@ class Grader:
             reply, _ = worker.request(load, [], timeout=topic.limits.wall_s + 5)
         except WorkerDied as exc:
             return (worker, slot), f"importing {source.filename}: the worker {exc}"
+        if "sandbox_error" in reply:
+            return (worker, slot), f"the {self._spawner.mode} sandbox could not be set up: {reply['sandbox_error']}"
         if not reply.get("ok"):
             error = reply.get("error") or {}
             return (worker, slot), f"importing {source.filename} failed:\n{str(error.get('traceback', '')).rstrip()}"

@@ -47,8 +47,9 @@ def main(*, path: Path | None, topics: Sequence[str], device: str, fmt: str, out
         _write_atomically(output, text)
         if fmt != "text":
             sys.stdout.write(render(report, "text"))
-    for note in report.notes:
-        print(note, file=sys.stderr)
+    if output is None and fmt != "text":  # the text report already starts with them
+        for note in report.notes:
+            print(note, file=sys.stderr)
     return 3 if report.internal_errors else 0
 
 

@@ -80,27 +80,47 @@ def strict_available() -> tuple[bool, str]:
 
 
 class MemoryCgroup:
-    """A per-worker memory cgroup (v2 or v1), where the hierarchy is writable; None elsewhere."""
+    """A per-worker memory cgroup (v2 or v1), where the hierarchy is writable; None elsewhere.
+
+    The supervisor joins the group before forking, so every descendant of the worker is born in it, and returns to
+    the cgroup it came from before removing the group.
+    """
 
     V2, V1 = Path("/sys/fs/cgroup"), Path("/sys/fs/cgroup/memory")
 
     def __init__(self, path: Path, version: int):
         self.path, self.version = path, version
+        self._home: Path | None = None
 
     @classmethod
     def available(cls) -> str | None:
-        if (cls.V2 / "cgroup.controllers").is_file() and "memory" in (cls.V2 / "cgroup.subtree_control").read_text():
-            return "v2" if os.access(cls.V2, os.W_OK) else None
+        if (cls.V2 / "cgroup.controllers").is_file():
+            controllers = (cls.V2 / "cgroup.controllers").read_text().split()
+            return "v2" if "memory" in controllers and os.access(cls.V2, os.W_OK) else None
         if (cls.V1 / "memory.limit_in_bytes").is_file() and os.access(cls.V1, os.W_OK):
             return "v1"
         return None
 
     @classmethod
     def create(cls, name: str, limit_bytes: int) -> MemoryCgroup | None:
+        """A new group with the limit, or None where the hierarchy cannot delegate memory (rlimits remain)."""
         kind = cls.available()
         if kind is None:
             return None
+        try:
+            return cls._create(kind, name, limit_bytes)
+        except OSError:
+            return None
+
+    @classmethod
+    def _create(cls, kind: str, name: str, limit_bytes: int) -> MemoryCgroup:
         base = (cls.V2 if kind == "v2" else cls.V1) / "autograder"
+        if kind == "v2":  # a group's children get the memory controller only if every ancestor hands it down
+            if "memory" not in (cls.V2 / "cgroup.subtree_control").read_text().split():
+                (cls.V2 / "cgroup.subtree_control").write_text("+memory")
+            base.mkdir(exist_ok=True)
+            if "memory" not in (base / "cgroup.subtree_control").read_text().split():
+                (base / "cgroup.subtree_control").write_text("+memory")
         base.mkdir(exist_ok=True)
         group = cls(base / name, 2 if kind == "v2" else 1)
         group.path.mkdir(exist_ok=True)
@@ -112,8 +132,17 @@ class MemoryCgroup:
             (group.path / "memory.limit_in_bytes").write_text(str(limit_bytes))
         return group
 
-    def join(self, pid: int = 0) -> None:
-        (self.path / "cgroup.procs").write_text(str(pid or os.getpid()))
+    def _current(self) -> Path:
+        """The cgroup this process is in now, in the same hierarchy."""
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            _, controllers, where = line.split(":", 2)
+            if (self.version == 2 and controllers == "") or (self.version == 1 and "memory" in controllers.split(",")):
+                return (self.V2 if self.version == 2 else self.V1) / where.lstrip("/")
+        raise OSError("this process is in no memory cgroup")
+
+    def join(self) -> None:
+        self._home = self._current()
+        (self.path / "cgroup.procs").write_text(str(os.getpid()))
 
     def pids(self) -> list[int]:
         try:
@@ -122,16 +151,21 @@ class MemoryCgroup:
             return []
 
     def hit_limit(self) -> bool:
+        """Whether the kernel's OOM killer acted in this group."""
         try:
             if self.version == 2:
                 events = dict(line.split() for line in (self.path / "memory.events").read_text().splitlines())
-                return int(events.get("oom_kill", 0)) > 0 or int(events.get("max", 0)) > 0
+                return int(events.get("oom_kill", 0)) > 0
+            control = dict(line.split() for line in (self.path / "memory.oom_control").read_text().splitlines())
+            if "oom_kill" in control:
+                return int(control["oom_kill"]) > 0
             return int((self.path / "memory.failcnt").read_text()) > 0
         except (OSError, ValueError):
             return False
 
     def remove(self) -> None:
-        self.path.parent.joinpath("cgroup.procs").write_text(str(os.getpid()))
+        if self._home is not None:
+            (self._home / "cgroup.procs").write_text(str(os.getpid()))
         try:
             self.path.rmdir()
         except OSError:
