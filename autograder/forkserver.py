@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import threading
+import traceback
 from typing import Any
 
 from .exchange import encode
@@ -209,8 +210,16 @@ def _work(conf: Confinement, request: dict[str, Any], proto_fd: int, out_fd: int
     except Exception as exc:  # noqa: BLE001 - reported to the grader
         _setup_failed(proto_fd, exc)
         os._exit(72)
+    # A CPU worker must not initialise CUDA (under its address-space limit the driver fails noisily); a CUDA worker
+    # needs cuBLAS's workspace setting for deterministic results, before CUDA starts.
+    os.environ.update({"CUDA_VISIBLE_DEVICES": ""} if request["device"] == "cpu" else {"CUBLAS_WORKSPACE_CONFIG": ":4096:8"})
     proto = socket.socket(fileno=proto_fd)
-    serve(proto.makefile("rb"), proto.makefile("wb"), device=request["device"], threads=request["threads"])
+    try:
+        serve(proto.makefile("rb"), proto.makefile("wb"), device=request["device"], threads=request["threads"])
+    except BaseException:  # a fault of the worker's own code: leave its trace in the output the grader collects
+        traceback.print_exc()
+        sys.stderr.flush()
+        raise
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)  # no atexit hooks, no waiting for the student's threads

@@ -139,9 +139,15 @@ def _configure(device: str, threads: int) -> None:
 
     torch.set_num_threads(threads)
     if device == "cuda":
-        # Checks compare against float64 references: TF32 would cost ~3 digits in float32 convolutions.
-        torch.backends.cuda.matmul.allow_tf32 = False
-        torch.backends.cudnn.allow_tf32 = False
+        # Checks compare against float64 references: TF32 would cost ~3 digits in float32 matmuls and convolutions.
+        # Newer torch refuses a mix of its legacy and new precision switches, so use the new ones where they exist.
+        if hasattr(torch.backends.cuda.matmul, "fp32_precision") and hasattr(torch.backends.cudnn, "conv"):
+            torch.backends.cuda.matmul.fp32_precision = "ieee"
+            torch.backends.cudnn.conv.fp32_precision = "ieee"
+            torch.backends.cudnn.rnn.fp32_precision = "ieee"
+        else:
+            torch.backends.cuda.matmul.allow_tf32 = False
+            torch.backends.cudnn.allow_tf32 = False
         torch.backends.cudnn.deterministic = True
         torch.backends.cudnn.benchmark = False
         torch.use_deterministic_algorithms(True, warn_only=True)
@@ -163,7 +169,6 @@ def _error(exc: BaseException, filename: str | None) -> dict[str, Any]:
 
 def serve(rfile: BinaryIO, wfile: BinaryIO, *, device: str = "cpu", threads: int = 1) -> None:
     """Answer requests until the grader closes the stream."""
-    _configure(device, threads)
     session = _Session(device)
     filename = None
     while True:
@@ -173,6 +178,7 @@ def serve(rfile: BinaryIO, wfile: BinaryIO, *, device: str = "cpu", threads: int
             return
         try:
             if request["op"] == "load":
+                _configure(device, threads)
                 filename = request["filename"]
                 session.load(
                     module=request["module"], filename=filename, source=request["source"], folder=request.get("folder")
