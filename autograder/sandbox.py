@@ -260,7 +260,8 @@ def drop_privileges(conf: Confinement) -> None:
         # torch is already mapped (several GiB of address space): allow that much plus the memory limit.
         limit(resource.RLIMIT_AS, _address_space() + (conf.memory_mb << 20))
     os.environ.clear()
-    os.environ.update({"PATH": "/usr/bin:/bin", "HOME": os.getcwd(), "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1"})
+    # USER/LOGNAME: libraries ask getpass.getuser(), and the slot's uid has no passwd entry.
+    os.environ.update({"PATH": "/usr/bin:/bin", "HOME": os.getcwd(), "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "USER": "autograder", "LOGNAME": "autograder"})
 
 
 def _address_space() -> int:

@@ -28,19 +28,20 @@ from autograder.submission import Submission  # noqa: E402
 def main() -> None:
     print("torch", torch.__version__, "cuda", torch.cuda.is_available(), torch.cuda.get_device_name(0))
     course = load_course(ROOT / "course.yaml")
-    cases = {"solutions": ROOT / "solutions", "stub": ROOT / "exercises", "example": ROOT / "examples" / "submission"}
-    cases.update({p.stem: p for p in sorted((ROOT / "tests" / "submissions" / "convolution").glob("*.py"))})
+    cases = {name: Submission.from_path(path, course) for name, path in (("solutions", ROOT / "solutions"), ("stub", ROOT / "exercises"), ("example", ROOT / "examples" / "submission"))}
+    for path in sorted((ROOT / "tests" / "submissions" / "convolution").glob("*.py")):
+        cases[path.stem] = Submission.from_texts(path.stem, {"convolution": path.read_text()})
     with Grader(course=course, devices=["cpu", "cuda"]) as grader:
         print("sandbox:", grader.mode, *grader.notes)
-        for name, path in cases.items():
-            report = grader.grade(Submission.from_path(path, course))
+        for name, submission in cases.items():
+            report = grader.grade(submission)
             topic = report.topics[0]
             mistakes = sorted({c.mistake["id"] for c in topic.checks if c.mistake})
             statuses = sorted({c.status for c in topic.checks})
             print(f"{name:28s} {topic.points:4g}/{topic.max_points:g}  {statuses}  {mistakes}")
             if topic.error or (name == "solutions" and topic.points != topic.max_points):
                 print(topic.error or "", *[f"{c.id}: {c.message}" for c in topic.checks if c.status != "passed"], topic.output[-3000:], sep="\n")
-        reference = Submission.from_path(ROOT / "solutions", course)
+        reference = cases["solutions"]
         for devices in (["cpu"], ["cpu", "cuda"]):
             grader.devices = devices
             times = []
