@@ -46,6 +46,11 @@ def _serve(fd: int, unsafe_paths: list[str]) -> None:
     import torch  # noqa: F401
     import torch.nn.functional  # noqa: F401
 
+    try:  # pure imports (sympy): the first backward of many ops imports them lazily, 0.3 s in every worker otherwise
+        import torch.fx.experimental.symbolic_shapes  # noqa: F401
+    except ImportError:
+        pass
+
     sock = socket.socket(fileno=fd)
     strict, why = strict_available()
     hello = {"strict": strict, "why": why, "cgroup": MemoryCgroup.available() if os.geteuid() == 0 else None}
