@@ -78,7 +78,7 @@ def _validate_specs(header: dict[str, Any], max_bytes: int) -> list[tuple[np.dty
         if not isinstance(spec, dict) or set(spec) != {"dtype", "shape", "nbytes"}:
             raise ExchangeError(f"array {i}: expected exactly the keys dtype, shape, nbytes")
         dtype, shape, nbytes = spec["dtype"], spec["shape"], spec["nbytes"]
-        if dtype not in ALLOWED_DTYPES:
+        if not isinstance(dtype, str) or dtype not in ALLOWED_DTYPES:
             raise ExchangeError(f"array {i}: dtype {dtype!r} is not a real numeric type")
         if not isinstance(shape, list) or len(shape) > MAX_NDIM or not all(
             type(d) is int and 0 <= d < 2**40 for d in shape
@@ -103,8 +103,8 @@ def read_frame(stream: BinaryIO, *, max_bytes: int = 256 << 20) -> tuple[dict[st
         raise ExchangeError(f"header of {length} bytes exceeds the {MAX_HEADER}-byte limit")
     try:
         header = json.loads(_read_exact(stream, length).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ExchangeError(f"header is not UTF-8 JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON, or nesting deep enough to exhaust the stack
+        raise ExchangeError(f"header is not UTF-8 JSON of reasonable depth: {type(exc).__name__}") from None
     if not isinstance(header, dict):
         raise ExchangeError("header is not a JSON object")
     arrays = []

@@ -108,7 +108,7 @@ class Grader:
     def _try_strict(self) -> str | None:
         """Start one strict worker with nothing in it: None when that works, else what went wrong."""
         self._spawner.mode = STRICT
-        worker, slot = self._spawner.spawn(device="cpu", limits=Limits(wall_s=30, cpu_s=30, memory_mb=512, output_kb=4), hide=self._hide)
+        worker, slot = self._spawner.spawn(device="cpu", limits=Limits(wall_s=30, cpu_s=30, memory_mb=512, output_kb=4), hide=self._hide, cover=[str(self.course.root)])
         try:
             reply, _ = worker.request({"op": "load", "module": "probe", "filename": "<probe>", "source": "", "folder": None}, [], timeout=30)
             return reply.get("sandbox_error") or (None if reply.get("ok") else str(reply.get("error")))
@@ -210,7 +210,8 @@ class Grader:
         return None
 
     def _start(self, topic: Topic, source: Source, device: str) -> tuple[tuple[Worker, int], str | None]:
-        worker, slot = self._spawner.spawn(device=device, limits=topic.limits, hide=self._hide)
+        keep = [source.folder] if source.folder else []
+        worker, slot = self._spawner.spawn(device=device, limits=topic.limits, hide=self._hide, cover=[str(self.course.root)], keep=keep)
         load = {"op": "load", "module": topic.id, "filename": source.filename, "source": source.text, "folder": source.folder}
         try:
             reply, _ = worker.request(load, [], timeout=topic.limits.wall_s + 5)

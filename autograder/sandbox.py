@@ -40,6 +40,8 @@ class Confinement:
     cpu_s: float
     memory_mb: int
     hide: list[str] = field(default_factory=list)  # paths covered by empty mounts (strict mode)
+    cover: list[str] = field(default_factory=list)  # folders emptied except for the interpreter's and ``keep``
+    keep: list[str] = field(default_factory=list)  # folders bound back into covered ones (the submission's)
     nofile: int = 256
     nproc: int = 64
     fsize_mb: int = 64
@@ -184,14 +186,19 @@ def build_view(conf: Confinement) -> None:
     """Called in the namespace's init (still root): a private /proc, empty temporary folders, the interpreter's
     folders reachable for the worker's uid, and the hidden paths covered."""
     _mount(b"proc", "/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
-    keep = _python_folders()
+    python = _python_folders()
+    keep = python + [os.path.realpath(p) for p in conf.keep if os.path.isdir(p)]
     for tmp in ("/tmp", "/var/tmp", "/dev/shm"):
         if os.path.isdir(tmp):
             _cover(tmp, f"size={conf.tmp_mb}m,mode=1777", keep)
     # Python is often installed where only root may enter (pyenv under /root): cover such a folder with an empty
     # tmpfs and bind only the interpreter's folders back, so the rest (root's home) stays out of sight.
-    for ancestor in _closed_ancestors(keep):
+    for ancestor in _closed_ancestors(python):
         _cover(ancestor, "size=64k,mode=0755", keep)
+    # The course folder holds more than solutions/ (tests, near-copies of the reference): visibility is opt-in.
+    for folder in conf.cover:
+        if os.path.isdir(folder):
+            _cover(folder, "size=64k,mode=0755", keep)
     for path in conf.hide:
         if os.path.isdir(path):
             _mount(b"tmpfs", path, b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, b"size=4k,mode=000")

@@ -160,7 +160,7 @@ def _error(exc: BaseException, filename: str | None) -> dict[str, Any]:
     text = "".join(lines) + "".join(traceback.format_exception_only(type(exc), exc))
     where = {"line": own[-1].lineno, "file": filename} if own else None
     return {
-        "type": type(exc).__name__,
+        "type": type(exc).__name__[:200],
         "message": str(exc)[:_MAX_TRACEBACK],
         "traceback": text[-_MAX_TRACEBACK:],
         "where": where,

@@ -101,6 +101,43 @@ class _Exit:
         return f"exited with code {self.exit_code}"
 
 
+_CAP = 4000  # characters of any text a worker sends (an exception's name, message, traceback)
+
+
+def _text(value: Any, cap: int = _CAP) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, got {type(value).__name__}")
+    return value if len(value) <= cap else value[:cap] + f"... ({len(value) - cap} more characters)"
+
+
+def _valid_reply(reply: dict[str, Any]) -> dict[str, Any]:
+    """The reply's shape, checked in one place; texts capped. Raises TypeError/ValueError for anything else."""
+    if type(reply.get("ok")) is not bool:
+        raise ValueError("reply without a boolean 'ok'")
+    if "sandbox_error" in reply:
+        return {"ok": False, "sandbox_error": _text(reply["sandbox_error"])}
+    if reply["ok"]:
+        values = reply.get("values", [])
+        if not isinstance(values, list):
+            raise ValueError("'values' is not a list")
+        return {"ok": True, "values": values}
+    error = reply.get("error")
+    if not isinstance(error, dict):
+        raise ValueError("'error' is not a mapping")
+    where = error.get("where")
+    step = error.get("step")
+    return {
+        "ok": False,
+        "error": {
+            "type": _text(error.get("type"), 200),
+            "message": _text(error.get("message")),
+            "traceback": _text(error.get("traceback")),
+            "where": where if isinstance(where, dict) else None,
+            "step": step if type(step) is int else None,
+        },
+    }
+
+
 class Worker:
     """One live worker: ``request`` sends a frame and waits for the answer under a deadline."""
 
@@ -114,20 +151,21 @@ class Worker:
         self._exit: _Exit | None = None
 
     def request(self, header: dict[str, Any], arrays: list[np.ndarray], *, timeout: float) -> tuple[dict[str, Any], list[np.ndarray]]:
+        """Send one request; return the validated reply. Raises WorkerDied/WorkerTimeout (the worker is then gone)."""
         if self.dead:
             raise WorkerDied("is no longer running")
         deadline = time.monotonic() + timeout
         try:
             self._send(encode(header, arrays), deadline)
             self._reader.deadline = deadline
-            return read_frame(self._reader, max_bytes=self.max_bytes)
+            reply, arrays = read_frame(self._reader, max_bytes=self.max_bytes)
+            return _valid_reply(reply), arrays
         except TimeoutError:
             self.kill()
             raise WorkerTimeout("did not answer in time and was stopped") from None
         except (EOFError, OSError):
-            self.kill()
-            raise WorkerDied(self.exit().describe()) from None
-        except ExchangeError as exc:
+            raise WorkerDied(self.exit(grace=1.0).describe()) from None
+        except (ExchangeError, ValueError, TypeError) as exc:
             self.kill()
             raise WorkerDied(f"sent malformed data ({exc}) and was stopped") from None
 
@@ -157,29 +195,44 @@ class Worker:
         elif self._proc is not None:
             self._proc.kill()
 
-    def exit(self, timeout: float = 10.0) -> _Exit:
-        """How the worker ended (kills it first if it is still running)."""
+    def exit(self, *, grace: float = 0.0, timeout: float = 10.0) -> _Exit:
+        """How the worker ended. It gets ``grace`` seconds to end by itself (so its own exit is not reported as our
+        kill), then it is killed."""
         if self._exit is not None:
             return self._exit
-        self.kill()
         if self._ctl is not None:
-            self._ctl.settimeout(timeout)
+            self._ctl.settimeout(max(grace, 0.001))  # 0 would make the socket non-blocking
             data = b""
-            try:
-                while not data.endswith(b"\n"):
+            while not data.endswith(b"\n"):
+                try:
                     chunk = self._ctl.recv(4096)
-                    if not chunk:
+                except TimeoutError:
+                    if self.dead:
                         break
-                    data += chunk
+                    self.kill()
+                    self._ctl.settimeout(timeout)
+                    continue
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                data += chunk
+            try:
                 report = json.loads(data)
-            except (OSError, ValueError):
-                report = {"exit_code": None, "signal": None, "killed": True, "memory_limit": False}
-            self._exit = _Exit(**report)
+                self._exit = _Exit(**{k: report[k] for k in ("exit_code", "signal", "killed", "memory_limit")})
+            except (ValueError, KeyError, TypeError):
+                self._exit = _Exit(exit_code=None, signal=None, killed=True, memory_limit=False)
+            self.dead = True
             self._ctl.close()
         else:
             assert self._proc is not None
-            code = self._proc.wait(timeout)
-            self._exit = _Exit(exit_code=code if code >= 0 else None, signal=-code if code < 0 else None, killed=True, memory_limit=False)
+            try:
+                code = self._proc.wait(grace)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                code = self._proc.wait(timeout)
+            self.dead = True
+            self._exit = _Exit(exit_code=code if code >= 0 else None, signal=-code if code < 0 else None, killed=code < 0, memory_limit=False)
         self._proto.close()
         return self._exit
 
@@ -190,7 +243,7 @@ class Worker:
                 self._proto.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-            self.exit()
+            self.exit(grace=0.5)
 
 
 class Spawner:
@@ -218,7 +271,7 @@ class Spawner:
         with self._lock:
             self._slots.discard(slot)
 
-    def spawn(self, *, device: str, limits: Any, hide: list[str], threads: int = 1) -> tuple[Worker, int]:
+    def spawn(self, *, device: str, limits: Any, hide: list[str], cover: list[str] = (), keep: list[str] = (), threads: int = 1) -> tuple[Worker, int]:  # type: ignore[assignment]
         """A new worker and the slot it holds (release the slot after ``worker.exit()``)."""
         slot = self._slot()
         try:
@@ -228,6 +281,8 @@ class Spawner:
                 cpu_s=limits.cpu_s,
                 memory_mb=limits.memory_mb,
                 hide=hide if self.mode == STRICT else [],
+                cover=list(cover) if self.mode == STRICT else [],
+                keep=list(keep),
                 limit_address_space=device == "cpu",
             )
             cap = limits.output_kb << 10

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+import torch.nn.functional as F  # noqa: F401 - yours to use
 
 __all__ = [
     "conv1d",

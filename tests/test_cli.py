@@ -31,13 +31,13 @@ def example_outputs(tmp_path_factory) -> dict[str, Path]:
         files[fmt] = out / f"report.{fmt}"
         done = grade("run", EXAMPLE, "--device", "cpu", "--format", fmt, "--output", str(files[fmt]))
         assert done.returncode == 0, done.stderr
-        assert "Total: 19/34" in done.stdout  # the text summary still goes to the terminal
+        assert "Total: 18/34" in done.stdout  # the text summary still goes to the terminal
     return files
 
 
 def test_json_report(example_outputs):
     data = json.loads(example_outputs["json"].read_text())
-    assert (data["points"], data["max_points"]) == (19, 34)
+    assert (data["points"], data["max_points"]) == (18, 34)
     checks = {c["id"]: c for c in data["topics"][0]["checks"]}
     assert checks["conv1d_full"]["mistake"]["id"] == "kernel-flip"
     assert checks["receptive_field"]["status"] == "not attempted"
@@ -45,7 +45,7 @@ def test_json_report(example_outputs):
 
 def test_gradescope_results(example_outputs):
     data = json.loads(example_outputs["gradescope"].read_text())
-    assert data["score"] == 19
+    assert data["score"] == 18
     test = next(t for t in data["tests"] if t["extra_data"]["check"] == "fft_conv1d")
     assert {k: test[k] for k in ("score", "max_score", "status", "number")} == {"score": 0, "max_score": 2, "status": "failed", "number": "1.8"}
     assert "circular-fft" in test["tags"]

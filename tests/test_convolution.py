@@ -3,7 +3,6 @@ against numpy/torch."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -35,7 +34,7 @@ def test_stub_scores_zero_not_attempted(grader):
 
 # mistake file -> (mistake id, the checks it must fail, the checks that must still pass)
 KNOWN = {
-    "kernel_flip": ("kernel-flip", {"conv1d_full", "conv1d_modes", "hidden_conv1d"}),
+    "kernel_flip": ("kernel-flip", {"conv1d_full", "conv1d_modes", "bad_mode", "hidden_conv1d"}),
     "same_offset": ("same-offset", {"conv1d_modes", "xcorr1d_modes", "hidden_conv1d"}),
     "circular_fft": ("circular-fft", {"fft_conv1d", "hidden_fft_conv1d"}),
     "receptive_field_no_stride": ("receptive-field-no-stride", {"receptive_field", "hidden_receptive_field"}),
@@ -128,3 +127,14 @@ def test_reference_conv2d_backward_matches_torch(stride: int, padding: int):
 def test_reference_output_size_matches_torch(n: int, k: int, s: int, p: int, d: int):
     y = F.conv1d(torch.zeros(1, 1, n), torch.zeros(1, 1, k), stride=s, padding=p, dilation=d)
     assert ref.output_size(n, k, s, p, d) == y.shape[-1]
+
+
+@pytest.mark.parametrize("secret", ["alpha", "beta", "gamma", "delta"])
+def test_hidden_checks_name_every_mistake_whatever_inputs_they_draw(grader, monkeypatch, secret: str):
+    """Hidden inputs change with the secret and the submission: each draw must still reveal each mistake."""
+    monkeypatch.setenv("AUTOGRADER_SECRET", secret)
+    for name, (mistake, failing) in KNOWN.items():
+        result = grade_source(grader, (MISTAKES / f"{name}.py").read_text())
+        hidden = {c.id: c for c in result.checks if c.hidden}
+        for check_id in failing & set(hidden):
+            assert hidden[check_id].mistake and hidden[check_id].mistake["id"] == mistake, (name, check_id, hidden[check_id].message)

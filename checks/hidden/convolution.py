@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from autograder.checks import Trial, check
 from checks.public.convolution import (
-    CIRCULAR_FFT,
-    circular,
+    circular_variants,
     judge_conv1d,
     judge_conv2d,
     judge_conv2d_backward,
@@ -21,8 +20,9 @@ def _ints(t: Trial, low: int, high: int, size: int) -> list[int]:
 
 @check("hidden_conv1d", "conv1d and xcorr1d on random signals, every mode")
 def hidden_conv1d(t: Trial) -> None:
-    for _ in range(3):
-        n, k = _ints(t, 6, 20, 1)[0], _ints(t, 2, 6, 1)[0]
+    # An odd and an even kernel every time: the 'same' offset only shows with an even one.
+    for k in (2 * _ints(t, 1, 3, 1)[0] + 1, 2 * _ints(t, 1, 3, 1)[0], _ints(t, 2, 6, 1)[0]):
+        n = _ints(t, k, 20, 1)[0]
         f, h = t.rng.standard_normal(n), t.rng.standard_normal(k)
         for mode in ("full", "same", "valid"):
             judge_conv1d(t, f, h, mode)
@@ -31,8 +31,9 @@ def hidden_conv1d(t: Trial) -> None:
 
 @check("hidden_output_size", "output_size on random layer shapes")
 def hidden_output_size(t: Trial) -> None:
-    for _ in range(8):
-        k, s, p, d = _ints(t, 1, 7, 1)[0], _ints(t, 1, 4, 1)[0], _ints(t, 0, 3, 1)[0], _ints(t, 1, 3, 1)[0]
+    for i in range(8):
+        k, s, p = _ints(t, 2, 7, 1)[0], _ints(t, 1, 4, 1)[0], _ints(t, 0, 3, 1)[0]
+        d = _ints(t, 2, 3, 1)[0] if i % 2 else 1  # half the layers dilated, so ignoring dilation shows
         n = d * (k - 1) + 1 + _ints(t, 0, 40, 1)[0]
         judge_output_size(t, n, k, s, p, d)
 
@@ -52,8 +53,9 @@ def hidden_conv2d(t: Trial) -> None:
 @check("hidden_conv2d_backward", "conv2d_backward on random shapes, strides and paddings")
 def hidden_conv2d_backward(t: Trial) -> None:
     for _ in range(2):
-        n, c, o = _ints(t, 1, 3, 3)
-        k = _ints(t, 1, 4, 1)[0]
+        # A batch of at least 2 and a kernel of at least 2 x 2, so a batch-averaged db and an unrotated kernel show.
+        n, c, o = _ints(t, 2, 3, 1)[0], *_ints(t, 1, 3, 2)
+        k = _ints(t, 2, 4, 1)[0]
         stride, padding = _ints(t, 1, 3, 1)[0], _ints(t, 0, 2, 1)[0]
         h, w = (k + v for v in _ints(t, 0, 6, 2))
         judge_conv2d_backward(t, t.rng.standard_normal((n, c, h, w)), t.rng.standard_normal((o, c, k, k)), stride, padding)
@@ -64,7 +66,7 @@ def hidden_fft_conv1d(t: Trial) -> None:
     for _ in range(3):
         n, k = _ints(t, 5, 40, 1)[0], _ints(t, 2, 9, 1)[0]
         f, h = t.rng.standard_normal(n), t.rng.standard_normal(k)
-        t.close(t.call("fft_conv1d", f, h), t.ref.fft_conv1d(f, h), what=f"fft_conv1d(f, h) with len(f)={n}, len(h)={k}", variants=[(CIRCULAR_FFT, circular(f, h))])
+        t.close(t.call("fft_conv1d", f, h), t.ref.fft_conv1d(f, h), what=f"fft_conv1d(f, h) with len(f)={n}, len(h)={k}", variants=circular_variants(f, h))
 
 
 @check("hidden_conv_matrix", "conv_matrix on random kernels and lengths")
@@ -79,5 +81,6 @@ def hidden_conv_matrix(t: Trial) -> None:
 def hidden_receptive_field(t: Trial) -> None:
     for _ in range(3):
         depth = _ints(t, 2, 5, 1)[0]
-        layers = [(k, s) for k, s in zip(_ints(t, 1, 5, depth), _ints(t, 1, 3, depth))]
+        strides = [_ints(t, 2, 3, 1)[0], *_ints(t, 1, 3, depth - 1)]  # an early stride > 1, or strides do not matter
+        layers = [(k, s) for k, s in zip(_ints(t, 2, 5, depth), strides)]
         judge_receptive_field(t, layers)

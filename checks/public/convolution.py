@@ -63,9 +63,9 @@ def same_other_offset(full: np.ndarray, n: int, k: int) -> np.ndarray:
     return full[start : start + n]
 
 
-def circular(f: np.ndarray, h: np.ndarray) -> np.ndarray:
-    n = max(len(f), len(h))
-    return np.fft.irfft(np.fft.rfft(f, n) * np.fft.rfft(h, n), n)
+def circular_variants(f: np.ndarray, h: np.ndarray) -> list[tuple[Mistake, np.ndarray]]:
+    """The FFT product without zero-padding, at the two lengths students pick: len(f), and the longer signal."""
+    return [(CIRCULAR_FFT, np.fft.irfft(np.fft.rfft(f, n) * np.fft.rfft(h, n), n)) for n in {len(f), max(len(f), len(h))}]
 
 
 def receptive_field_no_stride(layers: list[tuple[int, int]]) -> int:
@@ -197,7 +197,9 @@ def xcorr1d_modes(t: Trial) -> None:
 
 @check("bad_mode", "conv1d rejects an unknown mode with ValueError")
 def bad_mode(t: Trial) -> None:
-    t.raises("ValueError", "conv1d", t.rng.standard_normal(5), t.rng.standard_normal(2), mode="circular")
+    f, h = t.rng.standard_normal(5), t.rng.standard_normal(2)
+    judge_conv1d(t, f, h, "valid")  # the positive control: raising for everything earns nothing
+    t.raises("ValueError", "conv1d", f, h, mode="circular")
 
 
 @check("output_size", "output_size with stride, padding and dilation")
@@ -222,7 +224,7 @@ def conv_matrix(t: Trial) -> None:
 @check("fft_conv1d", "fft_conv1d is the linear (zero-padded) convolution")
 def fft_conv1d(t: Trial) -> None:
     f, h = t.rng.standard_normal(12), t.rng.standard_normal(5)
-    t.close(t.call("fft_conv1d", f, h), t.ref.fft_conv1d(f, h), what="fft_conv1d(f, h) with len(f)=12, len(h)=5", variants=[(CIRCULAR_FFT, circular(f, h))])
+    t.close(t.call("fft_conv1d", f, h), t.ref.fft_conv1d(f, h), what="fft_conv1d(f, h) with len(f)=12, len(h)=5", variants=circular_variants(f, h))
 
 
 @check("conv2d_backward", "conv2d_backward by hand: dx, dw, db, and directional derivatives")

@@ -399,7 +399,7 @@ def conv2d_backward(
         )
     if stride < 1 or padding < 0:
         raise ValueError(f"conv2d_backward: expected stride >= 1 and padding >= 0, got {stride} and {padding}")
-    (N, C, H, W), (O, _, kh, kw), s, p = x.shape, w.shape, stride, padding
+    (N, _, H, W), (O, _, kh, kw), s, p = x.shape, w.shape, stride, padding
     if kh > H + 2 * p or kw > W + 2 * p:
         raise ValueError(f"conv2d_backward: kernel {kh}x{kw} is larger than the padded input {H + 2 * p}x{W + 2 * p}")
     xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
