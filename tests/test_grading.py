@@ -127,3 +127,13 @@ def test_check_modules_must_match_course_yaml(tmp_path: Path, topic: str, old: s
     with Grader(course=load_course(root / "course.yaml"), devices=["cpu"]) as grader:
         with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
             grader.grade(Submission.from_texts("s", {topic: ""}))
+
+
+def test_one_grader_serves_concurrent_submissions(toy_grader):
+    """Batch grading shares one grader (one fork server) across threads; each worker gets its own slot."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    sources = [(TOY / "solutions" / "toy.py").read_text(), (TOY / "exercises" / "toy.py").read_text()] * 3
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(lambda s: grade_source(toy_grader, s, topic="toy"), sources))
+    assert [r.points for r in results] == [3, 0] * 3

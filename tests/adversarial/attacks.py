@@ -1,0 +1,203 @@
+"""Adversarial submissions: every attack of docs/threat-model.md that applies to this grader, graded for real.
+
+This module is their shared machinery: the course's facts, the attack builder, the assertions and the table row.
+The tests, grouped by attack class, are in test_exits.py (exiting, fake scores and result files), test_forgery.py
+(forged return values, monkeypatching, introspection, mutated inputs, forged protocol frames), test_secrets.py
+(the reference, hidden checks, the course secret, the network) and test_resources.py (hangs, memory, processes,
+floods, doing nothing).
+
+Each attack is the reference solution with something appended (usually a new ``conv1d``), so that the checks the
+attack targets and the checks it leaves alone are both known. Every test asserts that
+
+1. the attacked checks earn nothing (not "passed", 0 points),
+2. the checks of the functions the attack did not touch still pass (the rest of the run is unharmed),
+3. the grader keeps working: the pristine reference, graded right afterwards by the same grader, scores full marks
+   (once per attack class, to keep the suite fast: exits, fake output, forged results, the reference by name,
+   hangs, memory, processes, network, forged frames; rows with ``recover=True``),
+4. the student is told what happened, in words (a distinctive phrase of the message).
+
+Most tests run in both sandbox modes (``tight_grader``: 2 s per check, 6 s CPU, 512 MiB). Attacks that only the
+strict sandbox can stop (reading files, talking to the network, seeing other processes) skip the process mode.
+
+Costly attacks (hangs, memory and fork bombs) fire only on the first public conv1d call, recognised by its first
+input value, so each costs one time limit, not one per conv1d call.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder.config import load_course
+from autograder.grading import Grader
+from autograder.results import ERROR, PASSED, Report, TopicResult
+from autograder.seeding import check_seed
+from autograder.submission import Submission
+
+from conftest import ROOT, grade_source
+
+REFERENCE = (ROOT / "solutions" / "convolution.py").read_text()
+STUB = (ROOT / "exercises" / "convolution.py").read_text()
+HIDDEN_CHECKS = ROOT / "checks" / "hidden" / "convolution.py"
+# Distinctive lines that must never reach a student: one of the hidden checks, one of the reference's code.
+HIDDEN_LINE = "def hidden_conv2d_backward(t: Trial) -> None:"
+REFERENCE_LINE = "# One shifted slice per kernel tap: k vector operations rather than m * k scalar ones."
+SECRET = os.environ["AUTOGRADER_SECRET"]  # conftest sets it (unless the caller already had one)
+GRADE = str(Path(sys.executable).with_name("grade"))
+
+COURSE = load_course(ROOT / "course.yaml")
+POINTS = COURSE.topic("convolution").checks  # check id -> points
+TOTAL = sum(POINTS.values())
+CONV1D_CHECKS = ("conv1d_full", "conv1d_modes", "bad_mode", "hidden_conv1d")  # every check that calls conv1d
+OTHER_CHECKS = tuple(c for c in POINTS if c not in CONV1D_CHECKS)
+EVERYTHING = tuple(POINTS)
+
+# The first input value of the first public conv1d call (public inputs are fixed by the course's public seed).
+FIRST_F0 = float(np.random.default_rng(check_seed(topic="convolution", check="conv1d_full", hidden=False, public_seed=COURSE.public_seed, secret=None, submission="")).standard_normal(9)[0])
+
+TIMEOUT = r"did not (answer|finish) within"
+STRICT_ONLY = "only the strict sandbox can stop this (the process sandbox shares the file system, network and /proc)"
+
+assert REFERENCE_LINE in REFERENCE and HIDDEN_LINE in HIDDEN_CHECKS.read_text(), "update the distinctive lines"
+
+# Appended after the reference, before each attack: a wrong answer of the right shape, and the first-call trigger.
+PRELUDE = f'''
+
+# ---- attack ----------------------------------------------------------------------------------------------
+import numpy as _np
+
+
+def _wrong(f, h, mode="full"):
+    """Zeros of the length conv1d must return: a wrong answer of the right shape and dtype."""
+    n, k = _np.shape(f)[0], _np.shape(h)[0]
+    return _np.zeros({{"full": n + k - 1, "same": n, "valid": max(n - k + 1, 1)}}.get(mode, 1))
+
+
+def _first_call(f):
+    """The first public conv1d call (conv1d_full): costly attacks fire there only."""
+    return float(f[0]) == {FIRST_F0!r}
+
+'''
+
+
+D = textwrap.dedent
+
+
+def attack(code: str, **values: object) -> str:
+    """The reference with ``code`` appended; ``{{NAME}}`` in the code is replaced by ``repr(values[NAME])``."""
+    code = textwrap.dedent(code)
+    for name, value in values.items():
+        code = code.replace("{{" + name + "}}", repr(value))
+    assert "{{" not in code, "unfilled placeholder in the attack"
+    return REFERENCE + PRELUDE + code
+
+
+def grade_report(grader: Grader, source: str) -> Report:
+    return grader.grade(Submission.from_texts("submission", {"convolution": source}), topics=["convolution"])
+
+
+def assert_grader_still_works(grader: Grader) -> None:
+    """The pristine reference, graded by the same grader right after an attack, still scores full marks."""
+    result = grade_source(grader, REFERENCE)
+    assert result.error is None
+    assert {c.id: c.message for c in result.checks if c.status != PASSED} == {}
+    assert result.points == result.max_points == TOTAL
+
+
+def assert_defeated(result: TopicResult, *, attacked=CONV1D_CHECKS, intact=None, phrase: str | None = None, where: str | None = None) -> None:
+    """``attacked`` checks earn nothing; ``intact`` ones (default: all the others) pass; ``phrase`` (a regex) is in
+    the message of ``where`` (default: the first attacked check; "error": the topic's error)."""
+    by_id = {c.id: c for c in result.checks}
+    assert set(by_id) == set(POINTS)
+    intact = tuple(c for c in POINTS if c not in attacked) if intact is None else intact
+    gained = {c: by_id[c].status for c in attacked if by_id[c].status == PASSED or by_id[c].points}
+    assert gained == {}, f"the attack earned credit: {gained}"
+    broken = {c: (by_id[c].status, by_id[c].message[:300]) for c in intact if by_id[c].status != PASSED}
+    assert broken == {}, "checks the attack did not touch no longer pass"
+    assert [c.id for c in result.checks if c.status == ERROR] == [], "an attack must not cause internal errors"
+    assert result.points == sum(POINTS[c] for c in POINTS if by_id[c].status == PASSED)
+    assert result.points <= TOTAL - sum(POINTS[c] for c in attacked)
+    if phrase is not None:
+        text = (result.error or "") if where == "error" else by_id[where or attacked[0]].message
+        assert re.search(phrase, text), f"expected /{phrase}/ in the message, got: {text[:600]!r}"
+
+
+def strict_only(grader: Grader) -> None:
+    if grader.mode != "strict":
+        pytest.skip(STRICT_ONLY)
+
+
+# ---- a table row ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attack:
+    code: str
+    phrase: str | None = None  # regex expected in the message of `where`
+    attacked: tuple[str, ...] = CONV1D_CHECKS
+    intact: tuple[str, ...] | None = None  # None: every check not attacked
+    where: str | None = None  # the check whose message holds `phrase`; "error": the topic's error
+    recover: bool = False  # grade the reference afterwards (once per attack class)
+    values: dict = field(default_factory=dict)
+
+    def run(self, grader: Grader) -> TopicResult:
+        result = grade_source(grader, attack(self.code, **self.values))
+        assert_defeated(result, attacked=self.attacked, intact=self.intact, phrase=self.phrase, where=self.where)
+        if self.recover:
+            assert_grader_still_works(grader)
+        return result
+
+
+def table(rows: dict[str, Attack]):
+    params = [pytest.param(row, id=name) for name, row in rows.items()]
+    return pytest.mark.parametrize("row", params)
+
+
+# ---- pieces that attacks are assembled from ----------------------------------------------------------------------
+
+ALWAYS_EQUAL = """
+class _Eq:
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+    def __bool__(self): return True
+    def __len__(self): return 12
+    def __float__(self): return 0.0
+"""
+
+ZERO_CONV1D = """
+def conv1d(f, h, mode="full"):
+    return _wrong(f, h, mode)
+"""
+
+FORGE = """
+import json as _json, os as _os, struct as _struct
+
+
+def _forge(body):
+    \"\"\"Write one frame of our own straight onto the protocol socket (the only socket the worker has).\"\"\"
+    if not isinstance(body, bytes):
+        body = _json.dumps(body).encode()
+    for fd in map(int, _os.listdir("/proc/self/fd")):
+        try:
+            if _os.readlink(f"/proc/self/fd/{fd}").startswith("socket:"):
+                _os.write(fd, b"AGX1" + _struct.pack("<I", len(body)) + body)
+        except OSError:
+            pass
+"""
+
+
+def forged(body: str) -> str:
+    """conv1d forges a reply frame (``body``: a Python expression), then answers for real (wrongly)."""
+    return FORGE + f"""
+
+def conv1d(f, h, mode="full"):
+    _forge({body})
+    return _wrong(f, h, mode)
+"""

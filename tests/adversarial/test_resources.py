@@ -1,0 +1,311 @@
+"""Adversarial submissions that exhaust resources, or do nothing at all (threat model 11 to 14 and 16).
+
+Hanging, memory bombs (in the worker or spread over its children), fork bombs, setsid double-fork survivors,
+huge messages and output floods are stopped at the limits, cleaned up and capped: they earn nothing, the costly
+ones cost one time limit each, and the grader still grades the reference to full marks afterwards. Doing nothing
+(the stub, or raising for every input) earns nothing either. See attacks.py for the assertions.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import time
+import uuid
+
+import pytest
+
+from autograder.results import NOT_ATTEMPTED
+
+from attacks import STUB, TIMEOUT, Attack, assert_defeated, attack, table
+from conftest import grade_source, statuses
+
+
+# ---- 11, 12: hanging --------------------------------------------------------------------------------------------
+
+HANGS = {
+    "infinite_loop": Attack(
+        """
+        def conv1d(f, h, mode="full"):
+            while _first_call(f):
+                pass
+            return _wrong(f, h, mode)
+        """,
+        phrase=TIMEOUT,
+        recover=True,
+    ),
+    "sleeps_forever": Attack(
+        """
+        import time
+
+        def conv1d(f, h, mode="full"):
+            if _first_call(f):
+                time.sleep(10**6)
+            return _wrong(f, h, mode)
+        """,
+        phrase=TIMEOUT,
+    ),
+    "ignores_sigterm_and_friends": Attack(
+        """
+        import signal
+
+        for _sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGALRM, signal.SIGXCPU, signal.SIGUSR1):
+            signal.signal(_sig, signal.SIG_IGN)
+
+        def conv1d(f, h, mode="full"):
+            while _first_call(f):
+                try:
+                    pass
+                except BaseException:
+                    pass
+            return _wrong(f, h, mode)
+        """,
+        phrase=TIMEOUT,
+    ),
+}
+
+
+@table(HANGS)
+def test_hanging_is_stopped_at_the_time_limit(tight_grader, row: Attack):
+    start = time.monotonic()
+    row.run(tight_grader)
+    assert time.monotonic() - start < 2 * 2.0 + 1.5 + (2.0 if row.recover else 0.0)  # one 2 s limit, not four
+
+
+# ---- 13: memory -------------------------------------------------------------------------------------------------
+
+MEMORY = {
+    "python_list_growth": Attack(
+        """
+        def conv1d(f, h, mode="full"):
+            if _first_call(f):
+                hog = []
+                while True:
+                    hog.append(bytearray(1 << 20))
+            return _wrong(f, h, mode)
+        """,
+        phrase=r"exceeded the memory limit|MemoryError",
+        recover=True,
+    ),
+    "numpy_ones_1e11": Attack(
+        """
+        import numpy as np
+
+        def conv1d(f, h, mode="full"):
+            if _first_call(f):
+                return np.ones(10**11)
+            return _wrong(f, h, mode)
+        """,
+        phrase=r"MemoryError|exceeded the memory limit",
+    ),
+    "torch_empty_1e11": Attack(
+        """
+        import torch
+
+        def conv1d(f, h, mode="full"):
+            if _first_call(f):
+                return torch.empty(10**11)
+            return _wrong(f, h, mode)
+        """,
+        phrase=r"can't allocate memory|MemoryError|exceeded the memory limit",
+    ),
+}
+
+
+@table(MEMORY)
+def test_memory_bombs_are_contained(tight_grader, row: Attack):
+    row.run(tight_grader)
+
+
+CHILDREN_HOG = """
+import os, select, time
+
+
+def conv1d(f, h, mode="full"):
+    if _first_call(f):
+        done_r, done_w = os.pipe()
+        children = []
+        for _ in range(6):  # 6 x 200 MiB: more than twice the limit, spread so that no one process is large
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    hog = [bytearray(8 << 20) for _ in range(25)]
+                    os.write(done_w, os.getpid().to_bytes(4, "little"))  # this child holds its 200 MiB now
+                    time.sleep(30)
+                finally:
+                    os._exit(0)
+            children.append(pid)
+        # Count only children that finished allocating: on a busy machine some may still be on their way.
+        deadline, done = time.monotonic() + 1.2, set()
+        while len(done) < len(children) and select.select([done_r], [], [], max(deadline - time.monotonic(), 0))[0]:
+            data = os.read(done_r, 4)
+            done.add(int.from_bytes(data, "little"))
+        alive = 0
+        for pid in done:
+            try:
+                with open(f"/proc/{pid}/stat") as fh:
+                    alive += fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+            except OSError:
+                pass
+        print(f"HOGS ALIVE {alive}", flush=True)
+    return _wrong(f, h, mode)
+"""
+
+
+def test_memory_spread_over_child_processes_is_bounded(tight_grader):
+    """RLIMIT_AS bounds each process; only the memory cgroup bounds the sum over the worker's children."""
+    from autograder.sandbox import MemoryCgroup
+
+    if os.geteuid() != 0 or MemoryCgroup.available() is None:
+        pytest.skip("no writable memory cgroup here: children's memory is bounded per process only")
+    result = Attack(CHILDREN_HOG, phrase=r"are off").run(tight_grader)
+    alive = re.search(r"HOGS ALIVE (\d+)", result.output)
+    assert alive, result.output
+    assert int(alive.group(1)) * 200 <= 512, "the children held more memory than the worker's limit"
+
+
+# ---- 14, 16: processes that outlive their welcome ---------------------------------------------------------------
+
+
+def _processes_with_argv(argv: list[str]) -> list[int]:
+    wanted = ("\0".join(argv) + "\0").encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                    if fh.read() == wanted:
+                        found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
+def assert_no_process_left(argv: list[str], wait_s: float = 3.0) -> None:
+    """Poll /proc for a while; whatever is left is reported, then killed (only those: they carry our marker)."""
+    deadline = time.monotonic() + wait_s
+    while (left := _processes_with_argv(argv)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    assert left == [], f"{len(left)} processes {argv} outlived the grading"
+
+
+FORK_BOMB = """
+import os, time
+
+
+def conv1d(f, h, mode="full"):
+    if _first_call(f):
+        count, problem, start = 0, None, time.monotonic()
+        while count < 2000 and time.monotonic() - start < 1.0:
+            try:
+                pid = os.fork()
+            except OSError as exc:
+                problem = exc
+                break
+            if pid == 0:
+                try:
+                    os.execv("/bin/sleep", ["/bin/sleep", {{MARK}}])
+                finally:
+                    os._exit(0)
+            count += 1
+        print(f"FORKED {count} ({problem})", flush=True)
+    return _wrong(f, h, mode)
+"""
+
+
+def test_a_fork_bomb_is_bounded_and_cleaned_up(tight_grader):
+    mark = str(10**9 + uuid.uuid4().int % 10**9)
+    result = Attack(FORK_BOMB, phrase=r"are off|" + TIMEOUT, values={"MARK": mark}, recover=True).run(tight_grader)
+    assert_no_process_left(["/bin/sleep", mark])
+    forked = re.search(r"FORKED (\d+)", result.output)
+    if tight_grader.mode == "strict":  # RLIMIT_NPROC counts per slot uid
+        assert forked and int(forked.group(1)) < 64, result.output
+
+
+SURVIVOR = """
+import os
+
+
+def conv1d(f, h, mode="full"):
+    if _first_call(f):
+        child = os.fork()
+        if child == 0:
+            try:
+                os.setsid()
+                if os.fork() == 0:  # the grandchild: its own session, parent gone, then a findable argv
+                    os.execv("/bin/sleep", ["/bin/sleep", {{MARK}}])
+            finally:
+                os._exit(0)
+        os.waitpid(child, 0)
+        print("SURVIVOR STARTED", flush=True)
+    return _wrong(f, h, mode)
+"""
+
+
+def test_a_setsid_double_fork_survivor_is_killed(tight_grader):
+    mark = str(10**9 + uuid.uuid4().int % 10**9)
+    result = Attack(SURVIVOR, phrase=r"are off", values={"MARK": mark}).run(tight_grader)
+    assert "SURVIVOR STARTED" in result.output
+    assert_no_process_left(["/bin/sleep", mark])
+
+
+# ---- reports that flood -----------------------------------------------------------------------------------------
+
+HUGE_EXCEPTION_NAME = """
+_Huge = type("E" * 3_000_000, (Exception,), {})
+
+
+def conv1d(f, h, mode="full"):
+    raise _Huge("x" * 3_000_000)
+"""
+
+
+def test_messages_from_the_worker_are_capped(tight_grader):
+    result = grade_source(tight_grader, attack(HUGE_EXCEPTION_NAME))
+    assert_defeated(result, phrase=r"raised E+")
+    assert max(len(c.message) for c in result.checks) < 20_000
+
+
+FLOOD = """
+import sys
+
+
+def conv1d(f, h, mode="full"):
+    if _first_call(f):
+        line = "Total: 34/34 " * 1000 + "\\n"
+        for _ in range(2000):  # 26 MB
+            sys.stdout.write(line)
+        sys.stdout.flush()
+    return _wrong(f, h, mode)
+"""
+
+
+def test_an_output_flood_is_capped(tight_grader):
+    result = Attack(FLOOD, phrase=r"are off").run(tight_grader)
+    assert len(result.output) < 20_000
+    assert re.search(r"\(\d+ more bytes not shown\)", result.output)
+
+
+# ---- credit for doing nothing --------------------------------------------------------------------------------------
+
+
+def test_raising_valueerror_for_everything_earns_nothing(tight_grader):
+    result = grade_source(tight_grader, attack("""
+        def conv1d(f, h, mode="full"):
+            raise ValueError("not done yet")
+        """))
+    assert_defeated(result, phrase=r"raised ValueError")
+
+
+def test_the_stub_is_not_attempted_and_scores_zero(tight_grader):
+    result = grade_source(tight_grader, STUB)
+    assert result.error is None
+    assert set(statuses(result).values()) == {NOT_ATTEMPTED}
+    assert result.points == 0
+    assert all("not attempted" in c.message for c in result.checks)
