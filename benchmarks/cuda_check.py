@@ -29,8 +29,11 @@ def main() -> None:
     print("torch", torch.__version__, "cuda", torch.cuda.is_available(), torch.cuda.get_device_name(0))
     course = load_course(ROOT / "course.yaml")
     cases = {name: Submission.from_path(path, course) for name, path in (("solutions", ROOT / "solutions"), ("stub", ROOT / "exercises"), ("example", ROOT / "examples" / "submission"))}
-    for path in sorted((ROOT / "tests" / "submissions" / "convolution").glob("*.py")):
-        cases[path.stem] = Submission.from_texts(path.stem, {"convolution": path.read_text()})
+    sys.path.insert(0, str(ROOT / "tests"))
+    from mistakes import known_mistakes
+
+    for name, known in known_mistakes("convolution").items():
+        cases[name] = Submission.from_texts(name, {"convolution": known.source})
     with Grader(course=course, devices=["cpu", "cuda"]) as grader:
         print("sandbox:", grader.mode, *grader.notes)
         for name, submission in cases.items():

@@ -15,7 +15,6 @@ from autograder.sandbox import strict_available
 from autograder.submission import Submission
 
 ROOT = Path(__file__).resolve().parents[1]
-SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
 
 # Hidden inputs are keyed by the secret: fixing it makes every run of the suite draw the same inputs.
 os.environ.setdefault("AUTOGRADER_SECRET", "test-suite-secret")

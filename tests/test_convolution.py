@@ -14,9 +14,8 @@ from autograder.results import FAILED, NOT_ATTEMPTED, PASSED
 from autograder.submission import Submission
 from solutions import convolution as ref
 
-from conftest import ROOT, SUBMISSIONS, grade_source, statuses
-
-MISTAKES = SUBMISSIONS / "convolution"
+from conftest import ROOT, grade_source, statuses
+from mistakes import known_mistakes
 
 
 def test_reference_scores_full_marks(grader):
@@ -32,32 +31,25 @@ def test_stub_scores_zero_not_attempted(grader):
     assert all("not attempted (raises NotImplementedError)" in c.message for c in result.checks)
 
 
-# mistake file -> (mistake id, the checks it must fail, the checks that must still pass)
-KNOWN = {
-    "kernel_flip": ("kernel-flip", {"conv1d_full", "conv1d_modes", "bad_mode", "hidden_conv1d"}),
-    "same_offset": ("same-offset", {"conv1d_modes", "xcorr1d_modes", "hidden_conv1d"}),
-    "circular_fft": ("circular-fft", {"fft_conv1d", "hidden_fft_conv1d"}),
-    "receptive_field_no_stride": ("receptive-field-no-stride", {"receptive_field", "hidden_receptive_field"}),
-    "output_size_no_dilation": ("output-size-no-dilation", {"output_size", "hidden_output_size"}),
-    "output_size_off_by_one": ("output-size-off-by-one", {"output_size", "hidden_output_size"}),
-    "conv2d_backward_no_flip": ("dx-kernel-not-rotated", {"conv2d_backward", "hidden_conv2d_backward"}),
-    "db_not_summed": ("db-not-summed", {"conv2d_backward", "hidden_conv2d_backward"}),
-}
+KNOWN = known_mistakes("convolution")
 
 
-def test_every_mistake_submission_has_an_entry():
-    assert {p.stem for p in MISTAKES.glob("*.py")} == set(KNOWN)
+def test_every_mistake_the_checks_name_has_a_submission():
+    from autograder.compare import Mistake
+    from checks.public import convolution as checks
+
+    declared = {m.id for m in vars(checks).values() if isinstance(m, Mistake)}
+    assert declared == {k.mistake for k in KNOWN.values()}
 
 
 @pytest.mark.parametrize("name", sorted(KNOWN))
 def test_known_mistake_is_detected_by_name(grader, name: str):
-    mistake, failing = KNOWN[name]
-    result = grade_source(grader, (MISTAKES / f"{name}.py").read_text())
-    failed = {c.id for c in result.checks if c.status == FAILED}
-    assert failed == failing
+    known = KNOWN[name]
+    result = grade_source(grader, known.source)
+    assert {c.id for c in result.checks if c.status == FAILED} == known.fails
     for c in result.checks:
-        if c.id in failing:
-            assert c.mistake is not None and c.mistake["id"] == mistake, (c.id, c.message)
+        if c.id in known.fails:
+            assert c.mistake is not None and c.mistake["id"] == known.mistake, (c.id, c.message)
             assert "your answer matches a known mistake" in c.message
 
 
@@ -80,7 +72,7 @@ def test_regrading_is_byte_identical(grader):
 
 def test_hidden_inputs_depend_on_the_submission(grader):
     """Two submissions that differ only in a comment get different hidden inputs (and the same public ones)."""
-    source = (MISTAKES / "kernel_flip.py").read_text()
+    source = KNOWN["kernel_flip"].source
     a, b = (grade_source(grader, source + suffix) for suffix in ("", "\n# another student\n"))
     hidden_a = next(c.message for c in a.checks if c.id == "hidden_conv1d")
     hidden_b = next(c.message for c in b.checks if c.id == "hidden_conv1d")
@@ -133,8 +125,8 @@ def test_reference_output_size_matches_torch(n: int, k: int, s: int, p: int, d: 
 def test_hidden_checks_name_every_mistake_whatever_inputs_they_draw(grader, monkeypatch, secret: str):
     """Hidden inputs change with the secret and the submission: each draw must still reveal each mistake."""
     monkeypatch.setenv("AUTOGRADER_SECRET", secret)
-    for name, (mistake, failing) in KNOWN.items():
-        result = grade_source(grader, (MISTAKES / f"{name}.py").read_text())
+    for known in KNOWN.values():
+        result = grade_source(grader, known.source)
         hidden = {c.id: c for c in result.checks if c.hidden}
-        for check_id in failing & set(hidden):
-            assert hidden[check_id].mistake and hidden[check_id].mistake["id"] == mistake, (name, check_id, hidden[check_id].message)
+        for check_id in known.fails & set(hidden):
+            assert hidden[check_id].mistake and hidden[check_id].mistake["id"] == known.mistake, (known.name, check_id, hidden[check_id].message)

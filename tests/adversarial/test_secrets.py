@@ -115,8 +115,8 @@ def test_loading_the_reference_from_disk_fails_in_strict_mode(tight_grader, row:
     row.run(tight_grader)
 
 
-# tests/submissions/convolution/*.py are the reference with one deliberate mistake each: kernel_flip.py has a
-# conv1d that does not flip the kernel and a correct xcorr1d, and conv1d(f, h) == xcorr1d(f, h[::-1]).
+# The course folder holds more than solutions/: the example submission has a correct xcorr1d, and
+# conv1d(f, h) == xcorr1d(f, h[::-1]). Strict workers must not see any of the course folder.
 NEAR_COPY = """
 def conv1d(f, h, mode="full"):
     scope = {"__name__": "stolen"}
@@ -128,7 +128,7 @@ def conv1d(f, h, mode="full"):
 
 def test_near_copies_of_the_reference_are_out_of_sight_in_strict_mode(tight_grader):
     strict_only(tight_grader)
-    path = ROOT / "tests" / "submissions" / "convolution" / "kernel_flip.py"
+    path = ROOT / "examples" / "submission" / "convolution.py"
     assert path.is_file()
     result = grade_source(tight_grader, attack(NEAR_COPY, PATH=str(path)))
     assert_defeated(result, phrase=r"PermissionError|FileNotFoundError|No such file")
