@@ -18,7 +18,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -193,7 +193,13 @@ class Worker:
             except OSError:
                 pass
         elif self._proc is not None:
-            self._proc.kill()
+            try:
+                if os.name == "posix":  # its own session: take what it started along (setsid escapees excepted)
+                    os.killpg(self._proc.pid, 9)
+                else:
+                    self._proc.kill()
+            except OSError:
+                pass
 
     def exit(self, *, grace: float = 0.0, timeout: float = 10.0) -> _Exit:
         """How the worker ended. It gets ``grace`` seconds to end by itself (so its own exit is not reported as our
@@ -271,7 +277,7 @@ class Spawner:
         with self._lock:
             self._slots.discard(slot)
 
-    def spawn(self, *, device: str, limits: Any, hide: list[str], cover: list[str] = (), keep: list[str] = (), threads: int = 1) -> tuple[Worker, int]:  # type: ignore[assignment]
+    def spawn(self, *, device: str, limits: Any, hide: Sequence[str], cover: Sequence[str] = (), keep: Sequence[str] = (), threads: int = 1) -> tuple[Worker, int]:
         """A new worker and the slot it holds (release the slot after ``worker.exit()``)."""
         slot = self._slot()
         try:
@@ -280,7 +286,7 @@ class Spawner:
                 uid=self.uid_base + slot if self.mode == STRICT else None,
                 cpu_s=limits.cpu_s,
                 memory_mb=limits.memory_mb,
-                hide=hide if self.mode == STRICT else [],
+                hide=list(hide) if self.mode == STRICT else [],
                 cover=list(cover) if self.mode == STRICT else [],
                 keep=list(keep),
                 limit_address_space=device == "cpu",
