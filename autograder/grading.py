@@ -194,6 +194,7 @@ class Grader:
                     if problem:
                         outputs.append(worker[0].output.text())
                         self._finish(worker)
+                        worker = None
                         return problem
                 assert worker is not None
                 seed = check_seed(topic=topic.id, check=chk.id, hidden=hidden, public_seed=self.course.public_seed, secret=secret, submission=digest(source.data))
