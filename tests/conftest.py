@@ -17,7 +17,7 @@ from autograder.submission import Submission
 ROOT = Path(__file__).resolve().parents[1]
 
 # Hidden inputs are keyed by the secret: fixing it makes every run of the suite draw the same inputs.
-os.environ.setdefault("AUTOGRADER_SECRET", "test-suite-secret")
+os.environ["AUTOGRADER_SECRET"] = "test-suite-secret"
 
 STRICT_OK, STRICT_WHY = strict_available()
 MODES = [pytest.param("strict", marks=pytest.mark.skipif(not STRICT_OK, reason=STRICT_WHY)), "process"]

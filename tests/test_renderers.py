@@ -1,0 +1,41 @@
+"""Every output format of the same report, against golden files (UPDATE_GOLDEN=1 rewrites them after a change
+you meant to make; review the diff)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from autograder.renderers import FORMATS, render
+from autograder.submission import Submission
+
+from conftest import ROOT
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+@pytest.fixture(scope="module")
+def example_report(grader):
+    report = grader.grade(Submission.from_path(ROOT / "examples" / "submission", grader.course))
+    # What depends on the machine, not on the grading: the sandbox mode and the notes about it.
+    report.sandbox, report.notes = "strict", []
+    report.submission = "examples/submission"
+    return report
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_report_matches_golden_file(example_report, fmt: str):
+    text = render(example_report, fmt)
+    golden = GOLDEN / f"example.{fmt}"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(text)
+    assert text == golden.read_text()
+
+
+def test_golden_text_has_no_traceback_and_names_mistakes():
+    text = (GOLDEN / "example.text").read_text()
+    assert "Traceback" not in text
+    assert re.findall(r"-> known mistake: (\S+)", text) == ["kernel-flip"] * 3 + ["circular-fft", "kernel-flip", "circular-fft"]
