@@ -20,9 +20,11 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 @pytest.fixture(scope="module")
 def example_report(grader):
     report = grader.grade(Submission.from_path(ROOT / "examples" / "submission", grader.course))
-    # What depends on the machine, not on the grading: the sandbox mode and the notes about it.
+    # What depends on the machine, not on the grading: the sandbox mode, the notes about it, where the clone is.
     report.sandbox, report.notes = "strict", []
     report.submission = "examples/submission"
+    for topic in report.topics:
+        topic.file = str(Path(topic.file).relative_to(ROOT))
     return report
 
 
