@@ -136,6 +136,7 @@ class Program:
     def call(self, fn: str, *args: Any, **kwargs: Any) -> Var:
         """Call the student's ``fn`` (a function or a class) from the submission module."""
         spec = {"op": "call", "fn": fn, "args": [self._spec(a) for a in args], "kwargs": {k: self._spec(v) for k, v in kwargs.items()}}
+        self._trial.calls.add(fn)
         return self._add(spec, _describe_call(fn, args, kwargs))
 
     def method(self, obj: Var, name: str, *args: Any, **kwargs: Any) -> Var:
@@ -198,6 +199,7 @@ class Trial:
         self._tolerance = tolerance
         self._send = request
         self.current = ""  # the student call in progress, for messages about crashes and timeouts
+        self.calls: set[str] = set()  # the submission's functions and classes this check called
 
     def _request(self, header: dict[str, Any], arrays: list[np.ndarray], label: str) -> tuple[dict[str, Any], list[np.ndarray]]:
         self.current = label

@@ -45,6 +45,28 @@ def run(path: Path | None, topics: tuple[str, ...], device: str, fmt: str, outpu
     _exit(lambda: run_module.main(path=path, topics=topics, device=device, fmt=fmt, output=output, sandbox=sandbox, course=course, public_only=public_only))
 
 
+@main.command()
+@click.option("--topic", "-t", "topics", multiple=True, metavar="ID", help="Self-test only this topic (repeatable; default: all).")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "all"]), default="auto", show_default=True, help="Where the reference must pass; mutants run on the CPU.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Report format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here (a text summary still goes to stdout).")
+@click.option("--jobs", "-j", type=int, metavar="N", help="Mutants graded at a time.  [default: the usable CPU cores]")
+@click.option("--sandbox", type=click.Choice(["auto", "strict", "process"]), default="auto", show_default=True, help="Worker isolation; auto is the strongest available.")
+@click.option("--course", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="course.yaml to use (default: $AUTOGRADER_COURSE, else the nearest one above the current folder).")
+def selftest(topics: tuple[str, ...], device: str, fmt: str, output: Path | None, jobs: int | None, sandbox: str, course: Path | None) -> None:
+    """Prove each topic's checks can grade: the reference passes, the stub is
+    'not attempted', results repeat, and mutants of the reference lose points.
+
+    \b
+    Exit codes: 0 every topic passed, 1 a topic failed (reference, stub,
+    repeatability, or a mutation score under its course.yaml threshold),
+    2 bad course.yaml or command line.
+    """
+    from . import selftest as selftest_module
+
+    _exit(lambda: selftest_module.main(course=course, topics=topics, device=device, fmt=fmt, output=output, sandbox=sandbox, jobs=jobs))
+
+
 def _exit(action) -> None:  # type: ignore[no-untyped-def]
     try:
         code = action()

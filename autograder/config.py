@@ -14,7 +14,7 @@ from typing import Any
 
 from .errors import ConfigError
 
-__all__ = ["Course", "Topic", "Limits", "Tolerance", "load_course", "find_course_file", "DEVICES"]
+__all__ = ["Course", "Topic", "Limits", "SelfTest", "Tolerance", "load_course", "find_course_file", "DEVICES"]
 
 DEVICES = ("cpu", "cuda")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -35,6 +35,15 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class SelfTest:
+    """How ``grade selftest`` judges a topic's checks."""
+
+    threshold: float  # share of the non-equivalent mutants that must lose points
+    wall_s: float  # wall clock for one check of one mutant (mutants that hang are stopped sooner than students)
+    equivalent: dict[str, str] = field(default_factory=dict)  # mutant id -> why no input tells it from the reference
+
+
+@dataclass(frozen=True)
 class Topic:
     id: str
     title: str
@@ -43,6 +52,7 @@ class Topic:
     limits: Limits
     devices: tuple[str, ...]
     root: Path
+    selftest: SelfTest = SelfTest(threshold=0.9, wall_s=2.0)
 
     @property
     def stub(self) -> Path:
@@ -198,6 +208,24 @@ def _limits(where: _Where, value: Any, path: str, base: dict[str, Any]) -> dict[
     return merged
 
 
+def _selftest(where: _Where, value: Any, path: str, base: SelfTest, keys: dict[str, str]) -> SelfTest:
+    value = _mapping(where, value, path, keys)
+    threshold = base.threshold
+    if "threshold" in value:
+        threshold = _number(where, value["threshold"], f"{path}.threshold")
+        if threshold > 1:
+            raise where.error(f"{path}.threshold", f"{path}.threshold: expected a share between 0 and 1 (0.9 = 90%), got {threshold:g}")
+    wall_s = _number(where, value["wall_s"], f"{path}.wall_s", positive=True) if "wall_s" in value else base.wall_s
+    equivalent = value.get("equivalent", {}) or {}
+    if not isinstance(equivalent, dict):
+        raise where.error(f"{path}.equivalent", f"{path}.equivalent: expected a mapping of mutant id -> why it is equivalent, got {_kind(equivalent)}")
+    for mutant, why in equivalent.items():
+        if not isinstance(mutant, str) or not _MUTANT_ID.match(mutant):
+            raise where.error(f"{path}.equivalent", f"{path}.equivalent: {mutant!r} is not a mutant id (expected <function>:<kind>:<6 hex digits>, as `grade selftest` prints it)")
+        _string(where, why, f"{path}.equivalent.{mutant}")
+    return SelfTest(threshold=threshold, wall_s=wall_s, equivalent=dict(equivalent))
+
+
 def _devices(where: _Where, value: Any, path: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not value or any(d not in DEVICES for d in value):
         raise where.error(path, f"{path}: expected a non-empty list of {' / '.join(DEVICES)}, got {value!r}")
@@ -226,6 +254,7 @@ _TOP = {
     "limits": "default per-topic limits (wall_s, cpu_s, memory_mb, output_kb)",
     "devices": "devices checks run on by default",
     "sandbox": "worker isolation: uid_base, extra paths to hide",
+    "selftest": "how `grade selftest` judges the checks: threshold, wall_s",
     "topics": "the topics in the order they are graded",
 }
 _SEED = {
@@ -240,7 +269,13 @@ _TOPIC = {
     "checks": "check id -> points, in grading order",
     "limits": "overrides of the default limits",
     "devices": "overrides of the default devices",
+    "selftest": "overrides of the self-test threshold, and the mutants declared equivalent (id: why)",
 }
+_SELFTEST = {
+    "threshold": "share of the non-equivalent mutants the checks must catch (0.9 = 90%)",
+    "wall_s": "wall-clock seconds for one check of one mutant",
+}
+_MUTANT_ID = re.compile(r"^[A-Za-z_][\w.<>]*:[a-z-]+:[0-9a-f]{6}$")
 
 
 def find_course_file(start: Path) -> Path | None:
@@ -286,6 +321,7 @@ def load_course(path: Path) -> Course:
 
     default_limits = _limits(where, data.get("limits", {}), "limits", _DEFAULT_LIMITS)
     default_devices = _devices(where, data.get("devices", list(DEVICES)), "devices")
+    default_selftest = _selftest(where, data.get("selftest", {}), "selftest", SelfTest(threshold=0.9, wall_s=2.0), _SELFTEST)
 
     sandbox = _mapping(where, data.get("sandbox", {}), "sandbox", {"uid_base": "first uid of the worker slots", "hide": "paths (relative to course.yaml) hidden from workers"})
     uid_base = int(_number(where, sandbox.get("uid_base", 64000), "sandbox.uid_base", positive=True, integer=True))
@@ -325,6 +361,7 @@ def load_course(path: Path) -> Course:
             limits=Limits(**_limits(where, raw.get("limits", {}), f"{at}.limits", default_limits)),
             devices=_devices(where, raw["devices"], f"{at}.devices") if "devices" in raw else default_devices,
             root=path.parent,
+            selftest=_selftest(where, raw.get("selftest", {}), f"{at}.selftest", default_selftest, {**_SELFTEST, "equivalent": "mutant id -> why no input tells it from the reference"}),
         )
         for label, required_file in (("stub", topic.stub), ("reference solution", topic.solution), ("public checks", topic.public_checks)):
             if not required_file.is_file():

@@ -7,6 +7,7 @@ a batch grades hundreds, a notebook cell grades a few functions), reusing one fo
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import logging
 import sys
@@ -83,6 +84,7 @@ class Grader:
                 " set one when grading for credit."
             )
         self._modules: dict[str, tuple[ModuleType, list[tuple[Check, bool]]]] = {}
+        self._calls: dict[tuple[str, str], set[str]] = {}
 
     # ---- session ---------------------------------------------------------------------------------------------------
 
@@ -152,18 +154,29 @@ class Grader:
 
     # ---- grading ---------------------------------------------------------------------------------------------------
 
-    def grade(self, submission: Submission, *, topics: Iterable[str] | None = None, public_only: bool = False) -> Report:
+    def calls(self, topic_id: str) -> dict[str, set[str]]:
+        """Check id -> the submission functions and classes it has called so far (the self-test's map of coverage)."""
+        return {check: set(names) for (topic, check), names in self._calls.items() if topic == topic_id}
+
+    def grade(self, submission: Submission, *, topics: Iterable[str] | None = None, public_only: bool = False, devices: Iterable[str] | None = None, wall_s: float | None = None) -> Report:
+        """Grade ``submission``; ``devices`` narrows the session's devices and ``wall_s`` lowers each check's
+        wall-clock limit (the self-test grades its mutants on the CPU, stopping hung ones sooner)."""
         chosen = [self.course.topic(t) for t in topics] if topics else [t for t in self.course.topics if t.id in submission.sources]
         if not chosen:
             raise UsageError(f"{submission.label}: no topic to grade (expected files named {', '.join(t.id + '.py' for t in self.course.topics)})")
+        if wall_s is not None:
+            chosen = [dataclasses.replace(t, limits=dataclasses.replace(t.limits, wall_s=min(wall_s, t.limits.wall_s))) for t in chosen]
+        using = [d for d in self.devices if devices is None or d in devices]
+        if not using:
+            raise UsageError(f"devices {list(devices or [])}: this grader runs on {', '.join(self.devices)}")
         mode = self.mode
-        results = [self._grade_topic(topic, submission.sources.get(topic.id), public_only) for topic in chosen]
-        return Report(course=self.course.title, submission=submission.label, sandbox=mode, devices=list(self.devices), topics=results, notes=list(self.notes))
+        results = [self._grade_topic(topic, submission.sources.get(topic.id), public_only, using) for topic in chosen]
+        return Report(course=self.course.title, submission=submission.label, sandbox=mode, devices=using, topics=results, notes=list(self.notes))
 
-    def _grade_topic(self, topic: Topic, source: Source | None, public_only: bool) -> TopicResult:
+    def _grade_topic(self, topic: Topic, source: Source | None, public_only: bool, using: list[str]) -> TopicResult:
         reference, checks = self._material(topic)
         checks = [(c, hidden) for c, hidden in checks if not (hidden and public_only)]
-        devices = [d for d in self.devices if d in topic.devices] or self.devices[:1]
+        devices = [d for d in using if d in topic.devices] or using[:1]
         filename = source.filename if source else f"{topic.id}.py"
         if source is None or source.text is None:
             problem = source.problem if source else f"{topic.id}.py: nothing submitted for this topic"
@@ -253,6 +266,8 @@ class Grader:
         except Exception as exc:  # noqa: BLE001 - a broken check must not give points or stop the run
             log.error("internal error in check %s.%s:\n%s", topic.id, chk.id, traceback.format_exc())
             return _Outcome(ERROR, f"internal error in check {topic.id}.{chk.id} ({type(exc).__name__}: {exc}); this is the grader's fault, not yours: please report it")
+        finally:
+            self._calls.setdefault((topic.id, chk.id), set()).update(trial.calls)
 
 
 def _merge(by_device: dict[str, _Outcome], devices: list[str], topic_error: str | None) -> _Outcome:

@@ -44,7 +44,7 @@ def main(*, path: Path | None, topics: Sequence[str], device: str, fmt: str, out
     if output is None:
         sys.stdout.write(text)
     else:
-        _write_atomically(output, text)
+        write_atomically(output, text)
         if fmt != "text":
             sys.stdout.write(render(report, "text"))
     if output is None and fmt != "text":  # the text report already starts with them
@@ -53,7 +53,7 @@ def main(*, path: Path | None, topics: Sequence[str], device: str, fmt: str, out
     return 3 if report.internal_errors else 0
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str) -> None:
     """Write next to the target and rename: a reader never sees half a report, and a symlink is replaced, not followed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")

@@ -58,6 +58,12 @@ BAD = [
     ("bad-tolerance-dtype", lambda d: d["tolerances"].update(float8={"rtol": 1, "atol": 1}), r"tolerances\.float8: unknown dtype"),
     ("tolerance-missing-atol", lambda d: d["tolerances"].update(float64={"rtol": 1e-9}), r"tolerances\.float64\.atol: missing \(required\)"),
     ("bad-seed", lambda d: d["seed"].update(public="abc"), r"seed\.public: expected a non-negative integer, got 'abc'"),
+    ("selftest-threshold-percent", lambda d: d.update(selftest={"threshold": 90}), r"selftest\.threshold: expected a share between 0 and 1 \(0\.9 = 90%\), got 90"),
+    ("selftest-unknown-key", lambda d: d.update(selftest={"equivalent": {}}), r"selftest\.equivalent: unknown key; expected one of: threshold, wall_s"),
+    ("selftest-bad-wall", lambda d: d["topics"][0].update(selftest={"wall_s": "fast"}), r"topics\[0\]\.selftest\.wall_s: expected a positive number, got 'fast'"),
+    ("equivalent-not-a-mapping", lambda d: d["topics"][0].update(selftest={"equivalent": ["conv1d:constant:abcdef"]}), r"topics\[0\]\.selftest\.equivalent: expected a mapping of mutant id -> why it is equivalent, got a list"),
+    ("equivalent-bad-id", lambda d: d["topics"][0].update(selftest={"equivalent": {"conv1d line 3": "same"}}), r"topics\[0\]\.selftest\.equivalent: 'conv1d line 3' is not a mutant id \(expected <function>:<kind>:<6 hex digits>"),
+    ("equivalent-no-reason", lambda d: d["topics"][0].update(selftest={"equivalent": {"conv1d:constant:abcdef": None}}), r"topics\[0\]\.selftest\.equivalent\.conv1d:constant:abcdef: expected a non-empty string, got nothing"),
     ("no-topics", lambda d: d.update(topics=[]), r"topics: expected a non-empty list of topics"),
     ("bad-hide", lambda d: d["sandbox"].update(hide="solutions"), r"sandbox\.hide: expected a list of paths"),
 ]
@@ -109,3 +115,10 @@ def test_find_course_file_searches_upwards(tmp_path: Path):
     nested = tmp_path / "a" / "b"
     nested.mkdir(parents=True)
     assert find_course_file(nested) == tmp_path / "course.yaml"
+
+
+def test_selftest_policy_defaults_and_overrides(course_dir):
+    path = edit(course_dir, lambda d: (d.update(selftest={"threshold": 0.8, "wall_s": 3}), d["topics"][0].update(selftest={"threshold": 0.95, "equivalent": {"conv2d:axis:abcdef": "x is 4-D"}})))
+    policy = load_course(path).topic("convolution").selftest
+    assert (policy.threshold, policy.wall_s, policy.equivalent) == (0.95, 3.0, {"conv2d:axis:abcdef": "x is 4-D"})
+    assert load_course(ROOT / "tests" / "selftest_course" / "course.yaml").topic("vectors").selftest.threshold == 0.5
