@@ -31,13 +31,13 @@ def example_outputs(tmp_path_factory) -> dict[str, Path]:
         files[fmt] = out / f"report.{fmt}"
         done = grade("run", EXAMPLE, "--device", "cpu", "--format", fmt, "--output", str(files[fmt]))
         assert done.returncode == 0, done.stderr
-        assert "Total: 18/34" in done.stdout  # the text summary still goes to the terminal
+        assert "Total: 19/41" in done.stdout  # the text summary still goes to the terminal
     return files
 
 
 def test_json_report(example_outputs):
     data = json.loads(example_outputs["json"].read_text())
-    assert (data["points"], data["max_points"]) == (18, 34)
+    assert (data["points"], data["max_points"]) == (19, 41)
     checks = {c["id"]: c for c in data["topics"][0]["checks"]}
     assert checks["conv1d_full"]["mistake"]["id"] == "kernel-flip"
     assert checks["receptive_field"]["status"] == "not attempted"
@@ -45,17 +45,17 @@ def test_json_report(example_outputs):
 
 def test_gradescope_results(example_outputs):
     data = json.loads(example_outputs["gradescope"].read_text())
-    assert data["score"] == 18
+    assert data["score"] == 19
     test = next(t for t in data["tests"] if t["extra_data"]["check"] == "fft_conv1d")
     assert {k: test[k] for k in ("score", "max_score", "status", "number")} == {"score": 0, "max_score": 2, "status": "failed", "number": "1.8"}
     assert "circular-fft" in test["tags"]
-    assert sum(t["max_score"] for t in data["tests"]) == 34
+    assert sum(t["max_score"] for t in data["tests"]) == 41
 
 
 def test_junit_xml(example_outputs):
     root = ET.parse(example_outputs["junit"]).getroot()
     suite = root.find("testsuite")
-    assert suite.get("name") == "convolution" and suite.get("tests") == "17"
+    assert suite.get("name") == "convolution" and suite.get("tests") == "24"
     failures = {case.get("name"): case.find("failure") for case in suite.iter("testcase") if case.find("failure") is not None}
     assert failures["conv1d_full"].get("type") == "kernel-flip"
     assert failures["receptive_field"].get("type") == "not attempted"
@@ -66,7 +66,7 @@ def test_bare_grade_grades_exercises_in_the_current_folder(tmp_path: Path):
     shutil.copytree(ROOT / "exercises", tmp_path / "exercises")
     done = grade(cwd=tmp_path, env={"AUTOGRADER_COURSE": str(ROOT / "course.yaml")})
     assert done.returncode == 0, done.stderr
-    assert "Total: 0/34" in done.stdout and "todo: not attempted" in done.stdout
+    assert "Total: 0/41" in done.stdout and "todo: not attempted" in done.stdout
 
 
 @pytest.mark.parametrize(

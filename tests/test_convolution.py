@@ -21,7 +21,7 @@ from mistakes import known_mistakes
 def test_reference_scores_full_marks(grader):
     result = grade_source(grader, (ROOT / "solutions" / "convolution.py").read_text())
     assert {c.id: c.status for c in result.checks if c.status != PASSED} == {}
-    assert result.points == result.max_points == 34
+    assert result.points == result.max_points == 41
 
 
 def test_stub_scores_zero_not_attempted(grader):
@@ -58,7 +58,7 @@ def test_example_submission_gets_partial_credit_with_named_mistakes(grader):
     topic = report.topics[0]
     named = {c.mistake["id"] for c in topic.checks if c.mistake}
     assert named == {"kernel-flip", "circular-fft"}
-    assert {c.id for c in topic.checks if c.status == NOT_ATTEMPTED} == {"receptive_field", "hidden_receptive_field"}
+    assert {c.id for c in topic.checks if c.status == NOT_ATTEMPTED} == {"receptive_field", "receptive_field_contract", "hidden_receptive_field"}
     assert 0 < topic.points < topic.max_points
     text = render(report, "text")
     assert "known mistake: kernel-flip" in text and "todo: not attempted" in text

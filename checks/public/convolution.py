@@ -237,3 +237,79 @@ def conv2d_backward(t: Trial) -> None:
 def receptive_field(t: Trial) -> None:
     for layers in ([(3, 1), (3, 1)], [(3, 1), (3, 2), (5, 2), (3, 1)]):
         judge_receptive_field(t, layers)
+
+
+
+# ---- contracts: default arguments, and each documented limit from both sides ------------------------------------
+# Each pair straddles one limit (the last valid input is right, the first invalid one raises ValueError), so an
+# off-by-one in a limit fails one side or the other. One check per function: a missing function costs only its own.
+
+
+@check("conv1d_contract", "conv1d: default mode 'full'; len(h) == len(f) in 'valid' mode; ValueError past the limits")
+def conv1d_contract(t: Trial) -> None:
+    f, h = t.rng.standard_normal(7), t.rng.standard_normal(3)
+    t.close(t.call("conv1d", f, h), t.ref.conv1d(f, h), what="conv1d(f, h) (default mode='full')", variants=[(KERNEL_FLIP, t.ref.xcorr1d(f, h))])
+    judge_conv1d(t, f[:4], t.rng.standard_normal(4), "valid")  # one window
+    t.raises("ValueError", "conv1d", f[:4], t.rng.standard_normal(5), mode="valid")
+    t.raises("ValueError", "conv1d", np.zeros(0), h)
+
+
+@check("fft_conv1d_contract", "fft_conv1d: a one-tap kernel scales f; ValueError for an empty kernel")
+def fft_conv1d_contract(t: Trial) -> None:
+    f, h = t.rng.standard_normal(6), t.rng.standard_normal(1)
+    t.close(t.call("fft_conv1d", f, h), t.ref.fft_conv1d(f, h), what="fft_conv1d(f, h) with len(h)=1")
+    t.raises("ValueError", "fft_conv1d", f, np.zeros(0))
+
+
+@check("output_size_contract", "output_size: default stride, padding, dilation; a kernel that just fits; ValueError past the limits")
+def output_size_contract(t: Trial) -> None:
+    t.close(t.call("output_size", 9, 4), np.asarray(t.ref.output_size(9, 4)), what="output_size(9, 4) (default stride=1, padding=0, dilation=1)", variants=output_size_variants(9, 4, 1, 0, 1))
+    judge_output_size(t, 5, 3, 1, 1, 3)  # the dilated kernel spans 7 = n + 2p samples: one output
+    judge_output_size(t, 1, 1, 1, 0, 1)
+    t.raises("ValueError", "output_size", 5, 8, stride=1, padding=1, dilation=1)  # spans 8 > 7
+    for n, k, s, p, d in ((0, 1, 1, 0, 1), (3, 0, 1, 0, 1), (3, 1, 0, 0, 1), (3, 1, 1, -1, 1), (3, 1, 1, 0, 0)):
+        t.raises("ValueError", "output_size", n, k, stride=s, padding=p, dilation=d)
+
+
+@check("conv2d_contract", "conv2d: defaults (no bias, stride 1, no padding or dilation); a kernel that just fits; ValueError past it")
+def conv2d_contract(t: Trial) -> None:
+    x, w = t.rng.standard_normal((2, 3, 6, 5)), t.rng.standard_normal((4, 3, 3, 2))
+    want = t.ref.conv2d(torch.tensor(x), torch.tensor(w)).numpy()
+    t.close(t.call("conv2d", t.tensor(x), t.tensor(w)), want, what="conv2d(x, w) (default b=None, stride=1, padding=0, dilation=1)")
+    # Channels (6) outnumber the kernel taps, so measuring the wrong axis of x cannot pass by luck.
+    b = t.rng.standard_normal(2)
+    judge_conv2d(t, t.rng.standard_normal((1, 6, 3, 4)), t.rng.standard_normal((2, 6, 5, 6)), b, 1, 1, 1)
+    for x_shape, w_shape in (((1, 6, 3, 8), (2, 6, 6, 2)), ((1, 6, 8, 3), (2, 6, 2, 6))):
+        t.raises("ValueError", "conv2d", t.tensor(t.rng.standard_normal(x_shape)), t.tensor(t.rng.standard_normal(w_shape)), t.tensor(b), padding=1)
+    t.raises("ValueError", "conv2d", t.tensor(x), t.tensor(w), t.tensor(t.rng.standard_normal(3)))  # b must be (O,) = (4,)
+
+
+@check("conv2d_backward_contract", "conv2d_backward: default stride and padding; a kernel that just fits; ValueError past the limits")
+def conv2d_backward_contract(t: Trial) -> None:
+    x, w = t.rng.standard_normal((2, 3, 6, 5)), t.rng.standard_normal((4, 3, 3, 2))
+    dy = t.rng.standard_normal(t.ref.conv2d(torch.tensor(x), torch.tensor(w)).shape)
+    got = t.call("conv2d_backward", dy, x, w)
+    what = "conv2d_backward(dy, x, w) (default stride=1, padding=0)"
+    if not isinstance(got, tuple) or len(got) != 3:
+        t.fail(f"{what}: expected a tuple (dx, dw, db), got {describe(got)}")
+    variants = conv2d_backward_variants(t.ref, dy, x, w, 1, 0)
+    for i, (name, want) in enumerate(zip(("dx", "dw", "db"), t.ref.conv2d_backward(dy, x, w))):
+        t.close(got[i], want, what=f"{what}[{i}] ({name})", variants=variants.get(i, []))
+    judge_conv2d_backward(t, t.rng.standard_normal((1, 2, 3, 4)), t.rng.standard_normal((2, 2, 5, 6)), 1, 1)
+    dy = t.rng.standard_normal((1, 2, 3, 3))
+    for x_shape, w_shape, s, p in (((1, 2, 3, 8), (2, 2, 6, 2), 1, 1), ((1, 2, 8, 3), (2, 2, 2, 6), 1, 1), ((1, 2, 5, 5), (2, 2, 3, 3), 0, 0), ((1, 2, 5, 5), (2, 2, 3, 3), 1, -1)):
+        t.raises("ValueError", "conv2d_backward", dy, t.rng.standard_normal(x_shape), t.rng.standard_normal(w_shape), stride=s, padding=p)
+
+
+@check("conv_matrix_contract", "conv_matrix: n = 1 is one column; ValueError for n = 0")
+def conv_matrix_contract(t: Trial) -> None:
+    h = t.rng.standard_normal(3)
+    t.close(t.call("conv_matrix", h, 1), t.ref.conv_matrix(h, 1), what="conv_matrix(h, n=1) with len(h)=3")
+    t.raises("ValueError", "conv_matrix", h, 0)
+
+
+@check("receptive_field_contract", "receptive_field: a 1x1 layer adds nothing; ValueError for a kernel or stride below 1")
+def receptive_field_contract(t: Trial) -> None:
+    judge_receptive_field(t, [(1, 1), (3, 2)])
+    for layers in ([[3, 1], [0, 1]], [[3, 0]]):
+        t.raises("ValueError", "receptive_field", layers)

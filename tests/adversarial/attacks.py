@@ -55,7 +55,7 @@ GRADE = str(Path(sys.executable).with_name("grade"))
 COURSE = load_course(ROOT / "course.yaml")
 POINTS = COURSE.topic("convolution").checks  # check id -> points
 TOTAL = sum(POINTS.values())
-CONV1D_CHECKS = ("conv1d_full", "conv1d_modes", "bad_mode", "hidden_conv1d")  # every check that calls conv1d
+CONV1D_CHECKS = ("conv1d_full", "conv1d_modes", "bad_mode", "conv1d_contract", "hidden_conv1d")  # every check that calls conv1d
 OTHER_CHECKS = tuple(c for c in POINTS if c not in CONV1D_CHECKS)
 EVERYTHING = tuple(POINTS)
 
