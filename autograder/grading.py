@@ -16,7 +16,7 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
@@ -158,9 +158,23 @@ class Grader:
         """Check id -> the submission functions and classes it has called so far (the self-test's map of coverage)."""
         return {check: set(names) for (topic, check), names in self._calls.items() if topic == topic_id}
 
-    def grade(self, submission: Submission, *, topics: Iterable[str] | None = None, public_only: bool = False, devices: Iterable[str] | None = None, wall_s: float | None = None) -> Report:
-        """Grade ``submission``; ``devices`` narrows the session's devices and ``wall_s`` lowers each check's
-        wall-clock limit (the self-test grades its mutants on the CPU, stopping hung ones sooner)."""
+    def grade(
+        self,
+        submission: Submission,
+        *,
+        topics: Iterable[str] | None = None,
+        public_only: bool = False,
+        devices: Iterable[str] | None = None,
+        wall_s: float | None = None,
+        checks: Sequence[str] | None = None,
+        until_failure: bool = False,
+    ) -> Report:
+        """Grade ``submission``.
+
+        The self-test narrows a grading of a mutant: ``devices`` (a subset of the session's), ``wall_s`` (a lower
+        wall clock per check), ``checks`` (these checks, in this order) and ``until_failure`` (stop at the first
+        check that does not pass; the report then holds only the checks that ran).
+        """
         chosen = [self.course.topic(t) for t in topics] if topics else [t for t in self.course.topics if t.id in submission.sources]
         if not chosen:
             raise UsageError(f"{submission.label}: no topic to grade (expected files named {', '.join(t.id + '.py' for t in self.course.topics)})")
@@ -170,12 +184,18 @@ class Grader:
         if not using:
             raise UsageError(f"devices {list(devices or [])}: this grader runs on {', '.join(self.devices)}")
         mode = self.mode
-        results = [self._grade_topic(topic, submission.sources.get(topic.id), public_only, using) for topic in chosen]
+        results = [self._grade_topic(topic, submission.sources.get(topic.id), public_only, using, checks, until_failure) for topic in chosen]
         return Report(course=self.course.title, submission=submission.label, sandbox=mode, devices=using, topics=results, notes=list(self.notes))
 
-    def _grade_topic(self, topic: Topic, source: Source | None, public_only: bool, using: list[str]) -> TopicResult:
+    def _grade_topic(self, topic: Topic, source: Source | None, public_only: bool, using: list[str], only: Sequence[str] | None = None, until_failure: bool = False) -> TopicResult:
         reference, checks = self._material(topic)
         checks = [(c, hidden) for c, hidden in checks if not (hidden and public_only)]
+        if only is not None:
+            by_id = {c.id: (c, hidden) for c, hidden in checks}
+            unknown = [c for c in only if c not in by_id]
+            if unknown:
+                raise UsageError(f"topic {topic.id!r} has no check {unknown[0]!r}")
+            checks = [by_id[c] for c in only]
         devices = [d for d in using if d in topic.devices] or using[:1]
         filename = source.filename if source else f"{topic.id}.py"
         if source is None or source.text is None:
@@ -187,16 +207,18 @@ class Grader:
         outcomes: dict[str, dict[str, _Outcome]] = {c.id: {} for c, _ in checks}
         topic_error, outputs = None, []
         for device in devices:
-            topic_error = self._run_device(topic, source, reference, checks, device, outcomes, outputs)
-            if topic_error:
+            topic_error = self._run_device(topic, source, reference, checks, device, outcomes, outputs, until_failure)
+            if topic_error or (until_failure and any(o.status != PASSED for o in _outcomes_of(outcomes))):
                 break
+        if until_failure and not topic_error:
+            checks = [(c, hidden) for c, hidden in checks if outcomes[c.id]]
         results = []
         for chk, hidden in checks:
             merged = _merge(outcomes[chk.id], devices, topic_error)
             results.append(CheckResult(chk.id, chk.title, topic.checks[chk.id], merged.status, hidden, merged.message, merged.mistake, devices))
         return TopicResult(topic.id, topic.title, filename, results, error=topic_error, output="\n".join(o for o in outputs if o))
 
-    def _run_device(self, topic: Topic, source: Source, reference: ModuleType, checks: list[tuple[Check, bool]], device: str, outcomes: dict[str, dict[str, _Outcome]], outputs: list[str]) -> str | None:
+    def _run_device(self, topic: Topic, source: Source, reference: ModuleType, checks: list[tuple[Check, bool]], device: str, outcomes: dict[str, dict[str, _Outcome]], outputs: list[str], until_failure: bool) -> str | None:
         """Run every check on one device, respawning the worker after a crash; returns a topic-level error."""
         worker: tuple[Worker, int] | None = None
         secret = self.course.secret()
@@ -212,6 +234,8 @@ class Grader:
                 assert worker is not None
                 seed = check_seed(topic=topic.id, check=chk.id, hidden=hidden, public_seed=self.course.public_seed, secret=secret, submission=digest(source.data))
                 outcomes[chk.id][device] = self._run_check(chk, topic, reference, worker[0], device, seed)
+                if until_failure and outcomes[chk.id][device].status != PASSED:
+                    break
                 if worker[0].dead:
                     outputs.append(worker[0].output.text())
                     self._finish(worker)
@@ -268,6 +292,10 @@ class Grader:
             return _Outcome(ERROR, f"internal error in check {topic.id}.{chk.id} ({type(exc).__name__}: {exc}); this is the grader's fault, not yours: please report it")
         finally:
             self._calls.setdefault((topic.id, chk.id), set()).update(trial.calls)
+
+
+def _outcomes_of(outcomes: dict[str, dict[str, _Outcome]]) -> Iterable[_Outcome]:
+    return (o for by_device in outcomes.values() for o in by_device.values())
 
 
 def _merge(by_device: dict[str, _Outcome], devices: list[str], topic_error: str | None) -> _Outcome:

@@ -28,7 +28,7 @@ from typing import Any, Callable, Sequence
 from .config import Course, Topic
 from .grading import Grader
 from .mutation import Mutant, mutants, same_bytecode
-from .results import ERROR, NOT_ATTEMPTED, PASSED, Report
+from .results import ERROR, NOT_ATTEMPTED, PASSED, CheckResult, Report
 from .submission import Submission
 
 __all__ = ["MutantResult", "TopicSelfTest", "SelfTestReport", "selftest_topic", "default_jobs", "run", "main"]
@@ -40,7 +40,7 @@ KILLED, SURVIVED, EQUIVALENT = "killed", "survived", "equivalent"
 class MutantResult:
     mutant: Mutant
     status: str  # killed | survived | equivalent
-    failed: list[str] = field(default_factory=list)  # checks that took points from it
+    killed_by: str = ""  # the first check that took points from it
     exercised_by: list[str] = field(default_factory=list)  # checks that call the function it changes (survivors)
     why: str = ""  # equivalent: why no input tells it apart; killed: the first failing check's message
     diff: str = ""
@@ -138,6 +138,7 @@ def _mutant_dict(result: MutantResult) -> dict[str, Any]:
         "line": m.line,
         "change": m.description,
         "diff": result.diff,
+        "killed_by": result.killed_by,
         "exercised_by": result.exercised_by,
         "why": result.why,
     }
@@ -180,12 +181,22 @@ def selftest_topic(*, grader: Grader, topic: Topic, jobs: int, progress: Callabl
         diff = mutant.diff(reference_text, label)
         if same_bytecode(reference_text, mutant.source):
             return MutantResult(mutant, EQUIVALENT, why="compiles to the same bytecode as the reference", diff=diff)
-        report = grader.grade(Submission.from_texts("mutant", {topic.id: mutant.source}), topics=[topic.id], devices=["cpu"], wall_s=topic.selftest.wall_s)
-        checks = report.topics[0].checks
-        failed = [c for c in checks if c.status != PASSED]
-        errors = [c for c in checks if c.status == ERROR]
-        if errors:
-            raise _CheckBroke(f"check {errors[0].id} failed internally on mutant {mutant.id} ({mutant.description}): {errors[0].message}")
+        # The checks that reach the changed function run first, and grading stops at the first lost point: a killed
+        # mutant costs a check or two. Only a mutant that passes those meets the other checks too.
+        top = mutant.function.split(".")[0]
+        entry_points = reach.get(top, {top})
+        reaching = [c for c in topic.checks if top == "<module>" or calls.get(c, set()) & entry_points]
+        failed: list[CheckResult] = []
+        error = None
+        for batch in (reaching, [c for c in topic.checks if c not in reaching]):
+            if batch and not failed:
+                report = grader.grade(Submission.from_texts("mutant", {topic.id: mutant.source}), topics=[topic.id], devices=["cpu"], wall_s=topic.selftest.wall_s, checks=batch, until_failure=True)
+                ran = report.topics[0]
+                errors = [c for c in ran.checks if c.status == ERROR]
+                if errors:
+                    raise _CheckBroke(f"check {errors[0].id} failed internally on mutant {mutant.id} ({mutant.description}): {errors[0].message}")
+                failed = [c for c in ran.checks if c.status != PASSED]
+                error = ran.error
         declared = topic.selftest.equivalent.get(mutant.id)
         if declared is not None:
             if failed:
@@ -194,10 +205,8 @@ def selftest_topic(*, grader: Grader, topic: Topic, jobs: int, progress: Callabl
                 )
             return MutantResult(mutant, EQUIVALENT, why=declared, diff=diff)
         if failed:
-            return MutantResult(mutant, KILLED, failed=[c.id for c in failed], why=_first_line(failed[0].message or report.topics[0].error or ""))
-        entry_points = reach.get(mutant.function.split(".")[0], {mutant.function.split(".")[0]})
-        exercised = sorted((c for c, names in calls.items() if names & entry_points), key=list(topic.checks).index)
-        return MutantResult(mutant, SURVIVED, exercised_by=exercised, diff=diff)
+            return MutantResult(mutant, KILLED, killed_by=failed[0].id, why=_first_line(failed[0].message or error or ""))
+        return MutantResult(mutant, SURVIVED, exercised_by=reaching, diff=diff)
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = [pool.submit(_catching, grade_one, m) for m in candidates]

@@ -137,3 +137,35 @@ def test_one_grader_serves_concurrent_submissions(toy_grader):
     with ThreadPoolExecutor(max_workers=3) as pool:
         results = list(pool.map(lambda s: grade_source(toy_grader, s, topic="toy"), sources))
     assert [r.points for r in results] == [3, 0] * 3
+
+
+def test_a_lower_wall_clock_stops_a_slow_submission_sooner(toy_grader):
+    slow = (TOY / "solutions" / "toy.py").read_text().replace("    return a * np.asarray(x, dtype=float)", "    import time\n    time.sleep(3)\n    return a * np.asarray(x, dtype=float)")
+    result = grade_source(toy_grader, slow, topic="toy", wall_s=1)
+    scale = next(c for c in result.checks if c.id == "scale")
+    assert scale.status == FAILED and "did not finish within this check's 1 s limit" in scale.message
+    assert statuses(result)["counter"] == PASSED  # the worker was replaced; later checks still ran
+
+
+def test_checks_record_what_they_call(toy_grader):
+    grade_source(toy_grader, (TOY / "solutions" / "toy.py").read_text(), topic="toy")
+    assert toy_grader.calls("toy") == {"scale": {"scale"}, "counter": {"Counter"}, "component": {"apply"}, "broken": set()}
+
+
+def test_devices_outside_the_session_are_a_usage_error(toy_grader):
+    with pytest.raises(UsageError, match=r"devices \['cuda'\]: this grader runs on cpu"):
+        toy_grader.grade(Submission.from_texts("s", {"toy": ""}), devices=["cuda"])
+
+
+@pytest.mark.parametrize("solution, ran", [
+    pytest.param("solutions", ["counter", "scale"], id="all-pass-all-run-in-order"),
+    pytest.param("exercises", ["counter"], id="stops-at-the-first-lost-point"),
+])
+def test_chosen_checks_until_the_first_failure(toy_grader, solution, ran):
+    result = grade_source(toy_grader, (TOY / solution / "toy.py").read_text(), topic="toy", checks=["counter", "scale"], until_failure=True)
+    assert [c.id for c in result.checks] == ran
+
+
+def test_choosing_an_unknown_check_is_a_usage_error(toy_grader):
+    with pytest.raises(UsageError, match="topic 'toy' has no check 'nope'"):
+        grade_source(toy_grader, "", topic="toy", checks=["nope"])

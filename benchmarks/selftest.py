@@ -1,0 +1,75 @@
+"""How long `grade selftest` takes, and what makes it fast, measured side by side in one run.
+
+    .venv/bin/python benchmarks/selftest.py [--topic convolution] [--sample 24]
+
+1. the whole self-test of one topic with one mutant at a time vs one per usable core, as a ratio;
+2. grading a sample of its mutants on every check, through the fork server (strict sandbox, as the self-test does)
+   vs through workers that are fresh interpreters (what every mutant would cost without the fork server), as a
+   ratio. (The self-test itself stops at a mutant's first lost point, so it costs less per mutant than either.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("AUTOGRADER_SECRET", "benchmark")
+
+from autograder import selftest  # noqa: E402
+from autograder.config import load_course  # noqa: E402
+from autograder.grading import Grader  # noqa: E402
+from autograder.mutation import mutants  # noqa: E402
+from autograder.submission import Submission  # noqa: E402
+
+
+def whole_topic(course, topic: str, jobs: int) -> tuple[float, int]:
+    start = time.perf_counter()
+    report = selftest.run(course=course, topics=[topic], devices=["cpu"], sandbox="auto", jobs=jobs)
+    return time.perf_counter() - start, len(report.topics[0].mutants)
+
+
+def sample_rate(course, topic: str, sources: list[str], jobs: int, *, forkserver: bool) -> float:
+    """Seconds per mutant, grading ``sources`` with ``jobs`` threads (grader start-up excluded)."""
+    sandbox = "auto" if forkserver else "process"
+    with Grader(course=course, sandbox=sandbox, devices=["cpu"], use_forkserver=forkserver) as grader:
+        grader.grade(Submission.from_texts("warm-up", {topic: sources[0]}), topics=[topic])
+        wall_s = course.topic(topic).selftest.wall_s
+        start = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            list(pool.map(lambda s: grader.grade(Submission.from_texts("m", {topic: s}), topics=[topic], wall_s=wall_s), sources))
+        return (time.perf_counter() - start) / len(sources)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--topic", default="convolution")
+    parser.add_argument("--sample", type=int, default=24, help="mutants graded for the fork-server comparison")
+    args = parser.parse_args()
+    course = load_course(ROOT / "course.yaml")
+    jobs = selftest.default_jobs()
+    print(f"self-test of {args.topic!r}, {jobs} usable cores")
+
+    serial, count = whole_topic(course, args.topic, 1)
+    parallel, _ = whole_topic(course, args.topic, jobs)
+    print(f"  whole topic ({count} mutants), 1 at a time       {serial:8.1f} s")
+    print(f"  whole topic ({count} mutants), {jobs} at a time       {parallel:8.1f} s   ({serial / parallel:.2f}x faster)")
+
+    found = mutants(course.topic(args.topic).solution.read_text(encoding="utf-8"))
+    step = max(1, len(found) // args.sample)
+    sample = [m.source for m in found[::step][: args.sample]]
+    warm = sample_rate(course, args.topic, sample, jobs, forkserver=True)
+    cold = sample_rate(course, args.topic, sample, jobs, forkserver=False)
+    checks = len(course.topic(args.topic).checks)
+    print(f"  one mutant on all {checks} checks ({len(sample)} sampled, {jobs} at a time):")
+    print(f"    worker from the fork server (strict)     {1000 * warm:8.0f} ms")
+    print(f"    worker is a fresh interpreter (process)  {1000 * cold:8.0f} ms   ({cold / warm:.1f}x slower)")
+
+
+if __name__ == "__main__":
+    main()
