@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
@@ -29,6 +28,7 @@ def locate_course(course: Path | None, near: Path) -> Path:
 def main(*, path: Path | None, topics: Sequence[str], device: str, fmt: str, output: Path | None, sandbox: str, course: Path | None, public_only: bool) -> int:
     """Grade; return the exit code (0 graded, 3 a check or the grader failed; config and usage errors raise)."""
     from .grading import Grader, resolve_devices
+    from .output import deliver
     from .renderers import render
     from .submission import Submission
 
@@ -40,23 +40,9 @@ def main(*, path: Path | None, topics: Sequence[str], device: str, fmt: str, out
     submission = Submission.from_path(submission_path, course_obj)
     with Grader(course=course_obj, sandbox=sandbox, devices=resolve_devices(device), hide=hide) as grader:
         report = grader.grade(submission, topics=topics or None, public_only=public_only)
-    text = render(report, fmt)
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        write_atomically(output, text)
-        if fmt != "text":
-            sys.stdout.write(render(report, "text"))
+    deliver(lambda f: render(report, f), fmt=fmt, output=output)
     if output is None and fmt != "text":  # the text report already starts with them
         for note in report.notes:
             print(note, file=sys.stderr)
     return 3 if report.internal_errors else 0
 
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write next to the target and rename: a reader never sees half a report, and a symlink is replaced, not followed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)

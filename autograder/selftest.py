@@ -288,8 +288,9 @@ def main(*, course: Path | None, topics: Sequence[str], device: str, fmt: str, o
     from .errors import UsageError
     from .grading import resolve_devices
     from .renderers.selftest import render
-    from .run import locate_course, write_atomically
     from .config import load_course
+    from .output import deliver
+    from .run import locate_course
 
     course_obj = load_course(locate_course(course, Path.cwd()))
     for topic in topics:
@@ -304,11 +305,5 @@ def main(*, course: Path | None, topics: Sequence[str], device: str, fmt: str, o
             sys.stderr.flush()
 
     report = run(course=course_obj, topics=topics, devices=resolve_devices(device), sandbox=sandbox, jobs=jobs or default_jobs(), progress=progress)
-    text = render(report, fmt)
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        write_atomically(output, text)
-        if fmt != "text":
-            sys.stdout.write(render(report, "text"))
+    deliver(lambda f: render(report, f), fmt=fmt, output=output)
     return 0 if report.passed else 1
