@@ -100,13 +100,16 @@ def assert_close(
     g, w = got.astype(np.float64), want.astype(np.float64)
     with np.errstate(invalid="ignore", over="ignore"):
         excess = np.abs(g - w) - (atol + rtol * np.abs(w))
-    excess = np.where(np.isnan(excess), np.inf, excess)
+    # The worst element is among those out of tolerance (a matching inf has a NaN distance, yet is right).
+    excess = np.where(close, -np.inf, np.where(np.isnan(excess), np.inf, excess))
     worst = np.unravel_index(int(np.argmax(excess)), got.shape) if got.shape else ()
     gw, ww = g[worst], w[worst]
     bad = int((~close).sum())
     where = f" at index {tuple(int(i) for i in worst)}" if got.shape else ""
     if not np.isfinite(gw) and np.isfinite(ww):
         detail = f"got {_fmt(gw)}{where}, expected {_fmt(ww)} (a non-finite value where the answer is finite)"
+    elif not np.isfinite(ww):
+        detail = f"got {_fmt(gw)}{where}, expected {_fmt(ww)} (the answer is not finite here)"
     else:
         abs_err = abs(gw - ww)
         rel_err = abs_err / abs(ww) if ww != 0 else float("inf")

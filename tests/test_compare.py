@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -79,3 +81,14 @@ def test_no_mistake_named_when_none_matches():
 def test_scalar_message_has_no_index():
     message = fails(np.asarray(4), np.asarray(5)).message
     assert message.startswith("f(x): worst: got 4, expected 5")
+
+
+@pytest.mark.parametrize("got, message", [
+    pytest.param([np.inf, 2.5, 3.0], "got 2.5 at index (1,), expected inf (the answer is not finite here); 1 of 3 elements", id="finite-where-inf"),
+    pytest.param([np.inf, np.inf, 4.0], "worst at index (2,): got 4, expected 3 (abs err 1, rel err 0.333); 1 of 3 elements", id="matching-inf-is-not-the-worst"),
+    pytest.param([-np.inf, np.inf, 3.0], "got -inf at index (0,), expected inf (the answer is not finite here); 1 of 3 elements", id="inf-of-the-wrong-sign"),
+])
+def test_infinite_answers(got, message):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning from inf arithmetic
+        assert message in fails(np.array(got), np.array([np.inf, np.inf, 3.0])).message
