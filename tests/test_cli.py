@@ -18,6 +18,7 @@ from conftest import ROOT
 
 GRADE = [sys.executable, "-m", "autograder"]
 EXAMPLE = str(ROOT / "examples" / "submission")
+COURSE_POINTS = sum(t.points for t in load_course(ROOT / "course.yaml").topics)  # topics the example skips count as not attempted
 
 
 def grade(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -33,13 +34,14 @@ def example_outputs(tmp_path_factory) -> dict[str, Path]:
         files[fmt] = out / f"report.{fmt}"
         done = grade("run", EXAMPLE, "--device", "cpu", "--format", fmt, "--output", str(files[fmt]))
         assert done.returncode == 0, done.stderr
-        assert "Total: 19/41" in done.stdout  # the text summary still goes to the terminal
+        assert f"Total: 19/{COURSE_POINTS:g}" in done.stdout  # the text summary still goes to the terminal
     return files
 
 
 def test_json_report(example_outputs):
     data = json.loads(example_outputs["json"].read_text())
-    assert (data["points"], data["max_points"]) == (19, 41)
+    assert (data["points"], data["max_points"]) == (19, COURSE_POINTS)
+    assert (data["topics"][0]["points"], data["topics"][0]["max_points"]) == (19, 41)
     checks = {c["id"]: c for c in data["topics"][0]["checks"]}
     assert checks["conv1d_full"]["mistake"]["id"] == "kernel-flip"
     assert checks["receptive_field"]["status"] == "not attempted"
@@ -51,7 +53,7 @@ def test_gradescope_results(example_outputs):
     test = next(t for t in data["tests"] if t["extra_data"]["check"] == "fft_conv1d")
     assert {k: test[k] for k in ("score", "max_score", "status", "number")} == {"score": 0, "max_score": 2, "status": "failed", "number": "1.8"}
     assert "circular-fft" in test["tags"]
-    assert sum(t["max_score"] for t in data["tests"]) == 41
+    assert sum(t["max_score"] for t in data["tests"]) == COURSE_POINTS
 
 
 def test_junit_xml(example_outputs):
@@ -61,15 +63,17 @@ def test_junit_xml(example_outputs):
     failures = {case.get("name"): case.find("failure") for case in suite.iter("testcase") if case.find("failure") is not None}
     assert failures["conv1d_full"].get("type") == "kernel-flip"
     assert failures["receptive_field"].get("type") == "not attempted"
-    assert root.get("failures") == suite.get("failures") == str(len(failures))
+    assert suite.get("failures") == str(len(failures))
+    suites = root.findall("testsuite")
+    assert [s.get("name") for s in suites] == [t.id for t in load_course(ROOT / "course.yaml").topics]
+    assert root.get("failures") == str(sum(int(s.get("failures")) for s in suites))
 
 
 def test_bare_grade_grades_exercises_in_the_current_folder(tmp_path: Path):
     shutil.copytree(ROOT / "exercises", tmp_path / "exercises")
     done = grade(cwd=tmp_path, env={"AUTOGRADER_COURSE": str(ROOT / "course.yaml")})
     assert done.returncode == 0, done.stderr
-    total = sum(t.points for t in load_course(ROOT / "course.yaml").topics)
-    assert f"Total: 0/{total:g}" in done.stdout and "todo: not attempted" in done.stdout
+    assert f"Total: 0/{COURSE_POINTS:g}" in done.stdout and "todo: not attempted" in done.stdout
 
 
 @pytest.mark.parametrize(

@@ -49,7 +49,7 @@ BAD = [
     ("missing-title", lambda d: d["topics"][0].pop("title"), r"topics\[0\]\.title: missing \(required\)"),
     ("missing-course", lambda d: d.pop("course"), r"course: missing \(required\)"),
     ("bad-id", lambda d: d["topics"][0].update(id="Conv-2D"), r"topics\[0\]\.id: expected a string matching"),
-    ("duplicate-topic", lambda d: d["topics"].append(dict(d["topics"][0])), r"topics\[1\]\.id: topic 'convolution' is declared twice"),
+    ("duplicate-topic", lambda d: d["topics"].insert(1, dict(d["topics"][0])), r"topics\[1\]\.id: topic 'convolution' is declared twice"),
     ("missing-files", lambda d: d["topics"][0].update(id="vae"), r"topics\[0\]: topic 'vae' has no stub: .*exercises/vae\.py does not exist"),
     ("bad-device", lambda d: d.update(devices=["tpu"]), r"devices: expected a non-empty list of cpu / cuda, got \['tpu'\]"),
     ("bad-limit", lambda d: d["limits"].update(wall_s=0), r"limits\.wall_s: expected a positive number, got 0"),
