@@ -200,6 +200,7 @@ class Trial:
         self._send = request
         self.current = ""  # the student call in progress, for messages about crashes and timeouts
         self.calls: set[str] = set()  # the submission's functions and classes this check called
+        self.figures: list[dict[str, Any]] = []  # drawn next to the report (autograder.plots)
 
     def _request(self, header: dict[str, Any], arrays: list[np.ndarray], label: str) -> tuple[dict[str, Any], list[np.ndarray]]:
         self.current = label
@@ -253,6 +254,11 @@ class Trial:
             atol=default_atol if atol is None else atol,
             variants=variants,
         )
+
+    def figure(self, figure: dict[str, Any]) -> None:
+        """Attach a figure (built with ``autograder.plots``) to this check's result; attach it before judging, so a
+        failing check still shows it."""
+        self.figures.append(figure)
 
     @staticmethod
     def fail(message: str, *, mistake: Mistake | None = None) -> None:

@@ -33,7 +33,8 @@ def main(ctx: click.Context) -> None:
 @click.option("--sandbox", type=click.Choice(["auto", "strict", "process"]), default="auto", show_default=True, help="Worker isolation; auto is the strongest available.")
 @click.option("--course", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="course.yaml to use (default: $AUTOGRADER_COURSE, else the nearest one above the current folder).")
 @click.option("--public-only", is_flag=True, help="Skip hidden checks.")
-def run(path: Path | None, topics: tuple[str, ...], device: str, fmt: str, output: Path | None, sandbox: str, course: Path | None, public_only: bool) -> None:
+@click.option("--figures", type=click.Path(file_okay=False, path_type=Path), help="Draw the checks' figures (SVG) here.  [default: with --output, <name>-figures/ beside it]")
+def run(path: Path | None, topics: tuple[str, ...], device: str, fmt: str, output: Path | None, sandbox: str, course: Path | None, public_only: bool, figures: Path | None) -> None:
     """Grade PATH: a folder laid out like exercises/ (default) or one topic's file.
 
     \b
@@ -42,7 +43,7 @@ def run(path: Path | None, topics: tuple[str, ...], device: str, fmt: str, outpu
     """
     from . import run as run_module
 
-    _exit(lambda: run_module.main(path=path, topics=topics, device=device, fmt=fmt, output=output, sandbox=sandbox, course=course, public_only=public_only))
+    _exit(lambda: run_module.main(path=path, topics=topics, device=device, fmt=fmt, output=output, sandbox=sandbox, course=course, public_only=public_only, figures=figures))
 
 
 @main.command()

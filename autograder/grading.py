@@ -54,6 +54,7 @@ class _Outcome:
     status: str
     message: str = ""
     mistake: dict[str, str] | None = None
+    figures: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
 
 class Grader:
@@ -215,7 +216,8 @@ class Grader:
         results = []
         for chk, hidden in checks:
             merged = _merge(outcomes[chk.id], devices, topic_error)
-            results.append(CheckResult(chk.id, chk.title, topic.checks[chk.id], merged.status, hidden, merged.message, merged.mistake, devices))
+            figures = next((o.figures for o in outcomes[chk.id].values() if o.figures), [])  # the first device's
+            results.append(CheckResult(chk.id, chk.title, topic.checks[chk.id], merged.status, hidden, merged.message, merged.mistake, devices, figures))
         return TopicResult(topic.id, topic.title, filename, results, error=topic_error, output="\n".join(o for o in outputs if o))
 
     def _run_device(self, topic: Topic, source: Source, reference: ModuleType, checks: list[tuple[Check, bool]], device: str, outcomes: dict[str, dict[str, _Outcome]], outputs: list[str], until_failure: bool) -> str | None:
@@ -273,6 +275,11 @@ class Grader:
             return worker.request(header, arrays, timeout=max(deadline - time.monotonic(), 0.001))
 
         trial = Trial(rng=np.random.default_rng(seed), device=device, reference=reference, tolerance=lambda dtype: self.course.tolerance(dtype, device), request=request)
+        outcome = self._judge(chk, topic, trial)
+        outcome.figures = trial.figures
+        return outcome
+
+    def _judge(self, chk: Check, topic: Topic, trial: Trial) -> _Outcome:
         try:
             chk.fn(trial)
             return _Outcome(PASSED)

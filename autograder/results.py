@@ -20,6 +20,7 @@ class CheckResult:
     message: str = ""
     mistake: dict[str, str] | None = None  # {"id", "title", "fix"} when the answer matches a known mistake
     devices: list[str] = field(default_factory=list)
+    figures: list[dict[str, Any]] = field(default_factory=list)  # autograder.plots data; "file" once drawn
 
     @property
     def points(self) -> float:

@@ -25,7 +25,7 @@ def locate_course(course: Path | None, near: Path) -> Path:
     return found
 
 
-def main(*, path: Path | None, topics: Sequence[str], device: str, fmt: str, output: Path | None, sandbox: str, course: Path | None, public_only: bool) -> int:
+def main(*, path: Path | None, topics: Sequence[str], device: str, fmt: str, output: Path | None, sandbox: str, course: Path | None, public_only: bool, figures: Path | None = None) -> int:
     """Grade; return the exit code (0 graded, 3 a check or the grader failed; config and usage errors raise)."""
     from .grading import Grader, resolve_devices
     from .output import deliver
@@ -36,10 +36,16 @@ def main(*, path: Path | None, topics: Sequence[str], device: str, fmt: str, out
     course_obj = load_course(locate_course(course, submission_path))
     for topic in topics:
         course_obj.topic(topic)  # an unknown topic is a usage error before anything starts
-    hide = [output.resolve()] if output is not None else []
+    if figures is None and output is not None:
+        figures = output.parent / f"{output.stem}-figures"
+    hide = [p.resolve() for p in (output, figures) if p is not None]
     submission = Submission.from_path(submission_path, course_obj)
     with Grader(course=course_obj, sandbox=sandbox, devices=resolve_devices(device), hide=hide) as grader:
         report = grader.grade(submission, topics=topics or None, public_only=public_only)
+    if figures is not None:
+        from .plots import write_figures
+
+        write_figures(report, figures)
     deliver(lambda f: render(report, f), fmt=fmt, output=output)
     if output is None and fmt != "text":  # the text report already starts with them
         for note in report.notes:

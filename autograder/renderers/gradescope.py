@@ -12,6 +12,7 @@ def render(report: Report) -> str:
     for t_index, topic in enumerate(report.topics, start=1):
         for c_index, check in enumerate(topic.checks, start=1):
             output = check.message or ("passed" if check.status == PASSED else check.status)
+            output += "".join(f"\nFigure: {f['file']}" for f in check.figures if f.get("file"))
             tests.append(
                 {
                     "name": f"{topic.title}: {check.title}",

@@ -29,6 +29,11 @@ def render(report: Report) -> str:
             lines += ["", f"  {check.id}: {check.title}", textwrap.indent(check.message.rstrip(), "    ")]
             if check.mistake:
                 lines += [f"    -> known mistake: {check.mistake['id']}"]
+        drawn = [(c.id, f["file"]) for c in topic.checks for f in c.figures if f.get("file")]
+        lines += ["", *(f"  figure of {check}: {file}" for check, file in drawn)] if drawn else []
+        undrawn = sum(1 for c in topic.checks for f in c.figures if not f.get("file"))
+        if undrawn:
+            lines += ["", f"  {undrawn} figure(s) of your trajectories against the reference: add --figures DIR to draw them"]
         if topic.output:
             lines += ["", "  --- what your code printed (an excerpt; never used for grading) ---", textwrap.indent(topic.output.rstrip(), "  | ")]
     lines += ["", f"Total: {report.points:g}/{report.max_points:g}"]

@@ -3,14 +3,17 @@
 import numpy as np
 import torch
 
-from autograder import components
+from autograder import components, plots
 from autograder.checks import Trial, check
 
 
-@check("scale", "a function of arrays")
+@check("scale", "a function of arrays, with a figure of the answer against the reference")
 def scale(t: Trial) -> None:
     x = t.rng.standard_normal(4)
-    t.close(t.call("scale", x, 2.5), t.ref.scale(x, 2.5), what="scale(x, 2.5)")
+    got, want = t.call("scale", x, 2.5), t.ref.scale(x, 2.5)
+    paths = {"reference": [x[:2], want[:2]], "yours": [x[:2], got[:2]]}
+    t.figure(plots.trajectory(title="scale(x, 2.5)", series=paths, losses={k: [float(p @ p) for p in v] for k, v in paths.items()}, quadratic=(np.eye(2), np.zeros(2))))
+    t.close(got, want, what="scale(x, 2.5)")
 
 
 @check("counter", "a stateful class driven through a program")
