@@ -1,0 +1,560 @@
+"""Public checks of the optimizers topic: fixed problems and hyper-parameters, the same every run.
+
+Each step function is checked on trajectories: the check holds the objective, calls the student's step once per
+iteration with the gradient at the student's own current point, and passes back the state the student returned.
+The trajectory is compared with the reference's, which must itself agree with torch.optim's (computed here, on the
+grader's side; a disagreement is a bug in the check, raised as AssertionError). The known mistakes of this topic
+are declared here (hidden checks import them), each with the trajectory of the wrong method, from the same start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from autograder import plots
+from autograder.checks import CheckFailed, Mistake, Trial, check
+from autograder.compare import describe
+
+ADAM_NO_BIAS = Mistake(
+    "adam-no-bias-correction",
+    "Adam without bias correction: m and v are used as they are, so the first steps are (1 - beta1)/sqrt(1 - beta2) (3.16x) too small",
+    "Divide m_t by 1 - beta1^t and v_t by 1 - beta2^t (t = 1 on the first step) before theta -= lr m_hat / (sqrt(v_hat) + eps).",
+)
+ADAM_ONLY_M = Mistake(
+    "adam-only-m-corrected",
+    "Adam with only the first moment bias-corrected: v is not divided by 1 - beta2^t, so the first steps are 31.6x too large",
+    "Correct both moments: m_hat = m_t / (1 - beta1^t) and v_hat = v_t / (1 - beta2^t).",
+)
+ADAM_ONLY_V = Mistake(
+    "adam-only-v-corrected",
+    "Adam with only the second moment bias-corrected: m is not divided by 1 - beta1^t, so the first steps are 10x too small",
+    "Correct both moments: m_hat = m_t / (1 - beta1^t) and v_hat = v_t / (1 - beta2^t).",
+)
+EPS_INSIDE = Mistake(
+    "eps-inside-sqrt",
+    "eps is added inside the square root (sqrt(v + eps)); torch adds it outside: sqrt(v) + eps",
+    "Divide by np.sqrt(v) + eps (for Adam, np.sqrt(v_hat) + eps). The two agree only when eps is tiny next to v.",
+)
+RMSPROP_ALPHA = Mistake(
+    "rmsprop-alpha-0.9",
+    "RMSprop uses alpha = 0.9 (Hinton's lecture), not torch's default alpha = 0.99",
+    "Give alpha the default 0.99, as torch.optim.RMSprop does.",
+)
+MOMENTUM_EMA = Mistake(
+    "momentum-ema",
+    "the momentum is an exponential moving average v = beta v + (1 - beta) g, which scales every step by 1 - beta; heavy ball adds beta (theta_t - theta_{t-1}) to a full gradient step",
+    "Take d_t = beta d_{t-1} - lr g_t and theta_{t+1} = theta_t + d_t (torch's SGD momentum: buf = beta buf + g, no (1 - beta)).",
+)
+MOMENTUM_DAMPENING = Mistake(
+    "momentum-dampening",
+    "the momentum buffer is dampened (buf = beta buf + (1 - beta) g after the first step, torch's dampening = beta)",
+    "Heavy ball has no dampening: d_t = beta d_{t-1} - lr g_t from the first step on.",
+)
+NESTEROV_WRONG_POINT = Mistake(
+    "nesterov-wrong-point",
+    "the Nesterov step uses the gradient as if it were taken at theta_t: this is heavy ball, not Nesterov",
+    "params is the look-ahead point phi_t and grads is grad f(phi_t): return phi_t - lr g + beta d_t with "
+    "d_t = beta d_{t-1} - lr g (see the change of variables in the docstring).",
+)
+ADAGRAD_AVERAGE = Mistake(
+    "adagrad-average",
+    "Adagrad divides by the root of the MEAN of the squared gradients; it uses their SUM",
+    "Accumulate G_t = G_{t-1} + g_t^2 and divide by sqrt(G_t) + eps: the steps shrink as gradients accumulate.",
+)
+AVERAGE_LAGS = Mistake(
+    "average-lags",
+    "the average returned leaves out the iterate just passed (it lags one call, like torch's ASGD with t0 = 0)",
+    "Fold the new iterate in first: bar x_k = bar x_{k-1} + (x_k - bar x_{k-1}) / k, and return bar x_k.",
+)
+RM_SQRT = Mistake(
+    "robbins-monro-sqrt",
+    "alpha_t = 1/sqrt(t) (p = 1/2) is judged to satisfy Robbins-Monro: but sum 1/t, its sum of squares, diverges",
+    "Both conditions hold exactly for 1/2 < p <= 1: sum t^(-p) = inf needs p <= 1, sum t^(-2p) < inf needs p > 1/2 (strictly).",
+)
+RM_HARMONIC = Mistake(
+    "robbins-monro-harmonic",
+    "alpha_t = 1/t (p = 1) is judged to fail Robbins-Monro: but the harmonic series diverges, and sum 1/t^2 is finite",
+    "sum t^(-p) = inf for every p <= 1 (p = 1 included): the condition is 1/2 < p <= 1.",
+)
+
+
+# ---- problems and grader-side runs ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    name: str
+    grad: Callable[[np.ndarray], np.ndarray]
+    loss: Callable[[np.ndarray], float]  # f(x) - min f, for the figure
+    n: int
+    quadratic: tuple[np.ndarray, np.ndarray] | None = None  # (A, b), drawn behind 2-D paths in the figure
+
+
+def quadratic(rng: np.random.Generator, kappa: float, n: int) -> tuple[Problem, float]:
+    """f(x) = 1/2 x^T A x - b^T x with eigenvalues from 1 to kappa (a random rotation); returns it and L = kappa.
+    The figure's loss is f(x) - f(x*) = 1/2 (x - x*)^T A (x - x*), x* = A^-1 b."""
+    q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    a = q @ np.diag(np.geomspace(1.0, kappa, n)) @ q.T
+    b = rng.standard_normal(n)
+    name = f"the quadratic 1/2 x^T A x - b^T x (n = {n}, condition number {kappa:g})"
+    x_star = np.linalg.solve(a, b)
+    return Problem(name, lambda x: a @ x - b, lambda x: float(0.5 * (x - x_star) @ a @ (x - x_star)), n, (a, b)), kappa
+
+
+def rosenbrock_grad(x: np.ndarray) -> np.ndarray:
+    u, w = x[0], x[1]
+    return np.array([-2.0 * (1.0 - u) - 400.0 * u * (w - u * u), 200.0 * (w - u * u)])
+
+
+def rosenbrock(x: np.ndarray) -> float:
+    return float((1.0 - x[0]) ** 2 + 100.0 * (x[1] - x[0] ** 2) ** 2)
+
+
+ROSENBROCK = Problem("Rosenbrock (1 - x)^2 + 100 (y - x^2)^2", rosenbrock_grad, rosenbrock, 2)
+
+
+def reference_path(step: Callable[..., Any], problem: Problem, x0: np.ndarray, steps: int, **hyper: Any) -> tuple[np.ndarray, Any]:
+    """The iterates x_1 .. x_steps of a grader-side step function (rows), and its last state."""
+    x, state, rows = x0, None, []
+    for _ in range(steps):
+        with np.errstate(all="ignore"):  # a wrong method may overflow on Rosenbrock
+            x, state = step(x, problem.grad(x), state, **hyper)
+        rows.append(x)
+    return np.array(rows), state
+
+
+def torch_path(make: Callable[[list[torch.Tensor]], torch.optim.Optimizer], problem: Problem, x0: np.ndarray, steps: int) -> np.ndarray:
+    p = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
+    opt, rows = make([p]), []
+    for _ in range(steps):
+        p.grad = torch.tensor(problem.grad(p.detach().numpy().copy()))
+        opt.step()
+        rows.append(p.detach().numpy().copy())
+    return np.array(rows)
+
+
+def agrees_with_torch(path: np.ndarray, reference: np.ndarray, what: str) -> None:
+    if not np.allclose(path, reference, rtol=1e-9, atol=1e-12):
+        raise AssertionError(f"the reference disagrees with torch.optim on {what}: the check is wrong")
+
+
+# ---- wrong variants (grader side) -----------------------------------------------------------------------------------
+
+
+def ema_momentum(params, grads, state, lr, beta):
+    v = grads * 0.0 if state is None else state[0]
+    v = beta * v + (1 - beta) * grads
+    return params - lr * v, (v,)
+
+
+def adagrad_wrong(params, grads, state, lr, eps, average=False, inside=False):
+    step, total = (0, grads * 0.0) if state is None else state
+    step, total = step + 1, total + grads**2
+    acc = total / step if average else total
+    return params - lr * grads / (np.sqrt(acc + eps) if inside else np.sqrt(acc) + eps), (step, total)
+
+
+def rmsprop_inside(params, grads, state, lr, alpha, eps):
+    v = grads * 0.0 if state is None else state[0]
+    v = alpha * v + (1 - alpha) * grads**2
+    return params - lr * grads / np.sqrt(v + eps), (v,)
+
+
+def adam_wrong(params, grads, state, lr, beta1, beta2, eps, correct_m=True, correct_v=True, inside=False):
+    step, m, v = (0, grads * 0.0, grads * 0.0) if state is None else state
+    step, m, v = step + 1, beta1 * m + (1 - beta1) * grads, beta2 * v + (1 - beta2) * grads**2
+    m_hat = m / (1 - beta1**step) if correct_m else m
+    v_hat = v / (1 - beta2**step) if correct_v else v
+    return params - lr * m_hat / (np.sqrt(v_hat + eps) if inside else np.sqrt(v_hat) + eps), (step, m, v)
+
+
+# ---- the student's trajectory, and how it is judged ------------------------------------------------------------------
+
+
+def fmt(x: np.ndarray) -> str:
+    return np.array2string(np.asarray(x), precision=10, separator=", ")
+
+
+def label(value: Any) -> str:
+    """An argument as the student would write it: arrays in full, tuples of them, numbers."""
+    if isinstance(value, np.ndarray):
+        return fmt(value)
+    if isinstance(value, tuple):
+        return f"({', '.join(label(v) for v in value)}{',' if len(value) == 1 else ''})"
+    return repr(value)
+
+
+def describe_hyper(hyper: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v:g}" for k, v in hyper.items())
+
+
+def student_path(t: Trial, fn: str, problem: Problem, x0: np.ndarray, steps: int, hyper: dict[str, Any], what: str) -> tuple[np.ndarray, Any, list[np.ndarray]]:
+    """The student's iterates (rows), last state, and the gradients it was given."""
+    x, state, rows, given = x0, None, [], []
+    for k in range(steps):
+        with np.errstate(all="ignore"):  # a wrong step may overflow on Rosenbrock
+            grads = problem.grad(x)
+        given.append(grads)
+        out = t.call(fn, x, grads, state, **hyper)
+        if not (isinstance(out, tuple) and len(out) == 2 and isinstance(out[0], np.ndarray) and out[0].shape == x0.shape):
+            t.fail(f"{what}: step {k + 1} returned {describe(out)}; expected (params, state) with params of shape {x0.shape}")
+        if out[0].dtype != np.float64:
+            t.fail(f"{what}: step {k + 1} returned params of dtype {out[0].dtype}; expected float64")
+        x, state = out
+        rows.append(x)
+    return np.array(rows), state, given
+
+
+def judge_rows(t: Trial, got: np.ndarray, want: np.ndarray, what: str, variants: list[tuple[Mistake, np.ndarray]], unit: str = "step") -> None:
+    """Rows of ``got`` against ``want``: name the first row that differs; name the mistake when a variant matches."""
+    rtol, atol = t.tolerance(np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        bad = ~np.all(np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True), axis=1)
+    if not bad.any():
+        return
+    k = int(np.argmax(bad))
+    with np.errstate(invalid="ignore", over="ignore"):
+        error = np.max(np.abs(got[k] - want[k]))
+    first = f"{what}: {unit} {k + 1} of {len(want)} is the first that differs: got {fmt(got[k])}, expected {fmt(want[k])} (max abs err {error:.3g})"
+    for mistake, variant in variants:
+        with np.errstate(invalid="ignore", over="ignore"):
+            if np.all(np.isclose(got, variant, rtol=rtol, atol=atol, equal_nan=True)):
+                t.fail(f"{first}; your answer matches a known mistake: {mistake.title}. {mistake.fix}", mistake=mistake)
+    t.fail(f"{first}{f'; {unit}s 1 to {k} are right' if k else ''}")
+
+
+def judge_state(t: Trial, got: Any, want: Any, what: str) -> None:
+    if want is None:
+        if got is not None:
+            t.fail(f"{what}: the state returned is {describe(got)}; expected None")
+        return
+    if not isinstance(got, tuple) or len(got) != len(want):
+        t.fail(f"{what}: the state returned is {describe(got)}; expected a tuple of {len(want)} values as documented")
+    for i, (g, w) in enumerate(zip(got, want)):
+        t.close(g, np.asarray(w), what=f"{what}: element {i} of the final state")
+
+
+def judge_path(t: Trial, fn: str, problem: Problem, x0: np.ndarray, steps: int, hyper: dict[str, Any], want: tuple[np.ndarray, Any], torch_rows: np.ndarray, variants: list[tuple[Mistake, np.ndarray]]) -> None:
+    what = f"{steps} steps of {fn}(params, grads, state{', ' if hyper else ''}{describe_hyper(hyper)}) on {problem.name} from x0 = {fmt(x0)}"
+    rows, _ = want
+    agrees_with_torch(torch_rows, rows, what)
+    got, got_state, given = student_path(t, fn, problem, x0, steps, hyper, what)
+    paths = {"reference": np.vstack([x0, rows]), "yours": np.vstack([x0, got])}
+    with np.errstate(all="ignore"):
+        losses = {k: [problem.loss(x) for x in v] for k, v in paths.items()}
+    title = f"{fn}({describe_hyper(hyper)}) on {problem.name}"
+    t.figure(plots.trajectory(title=title, series=paths, losses=losses, quadratic=problem.quadratic if problem.n == 2 else None))
+    judge_rows(t, got, rows, what, variants)
+    # The state depends only on the gradients seen: replay the student's, so that a trajectory within tolerance of
+    # the reference does not fail on a state that differs from the reference's by that same rounding.
+    state = None
+    for x, g in zip(np.vstack([x0, got[:-1]]), given):
+        state = getattr(t.ref, fn)(x, g, state, **hyper)[1]
+    judge_state(t, got_state, state, what)
+
+
+def judge_momentum(t: Trial, fn: str, problem: Problem, x0: np.ndarray, steps: int, lr: float, beta: float) -> None:
+    hyper = {"lr": lr, "beta": beta}
+    ref = getattr(t.ref, fn)
+    torch_rows = torch_path(lambda p: torch.optim.SGD(p, lr=lr, momentum=beta, nesterov=fn == "nesterov"), problem, x0, steps)
+    variants = [
+        (MOMENTUM_EMA, reference_path(ema_momentum, problem, x0, steps, **hyper)[0]),
+        (MOMENTUM_DAMPENING, torch_path(lambda p: torch.optim.SGD(p, lr=lr, momentum=beta, dampening=beta), problem, x0, steps)),
+    ]
+    if fn == "nesterov":
+        variants.append((NESTEROV_WRONG_POINT, reference_path(t.ref.heavy_ball, problem, x0, steps, **hyper)[0]))
+    judge_path(t, fn, problem, x0, steps, hyper, reference_path(ref, problem, x0, steps, **hyper), torch_rows, variants)
+
+
+def judge_sgd(t: Trial, problem: Problem, x0: np.ndarray, steps: int, lr: float) -> None:
+    torch_rows = torch_path(lambda p: torch.optim.SGD(p, lr=lr), problem, x0, steps)
+    judge_path(t, "sgd", problem, x0, steps, {"lr": lr}, reference_path(t.ref.sgd, problem, x0, steps, lr=lr), torch_rows, [])
+
+
+def judge_adagrad(t: Trial, problem: Problem, x0: np.ndarray, steps: int, hyper: dict[str, Any]) -> None:
+    full = {"lr": 0.01, "eps": 1e-10, **hyper}
+    torch_rows = torch_path(lambda p: torch.optim.Adagrad(p, **full), problem, x0, steps)
+    variants = [
+        (ADAGRAD_AVERAGE, reference_path(adagrad_wrong, problem, x0, steps, average=True, **full)[0]),
+        (EPS_INSIDE, reference_path(adagrad_wrong, problem, x0, steps, inside=True, **full)[0]),
+    ]
+    judge_path(t, "adagrad", problem, x0, steps, hyper, reference_path(t.ref.adagrad, problem, x0, steps, **hyper), torch_rows, variants)
+
+
+def judge_rmsprop(t: Trial, problem: Problem, x0: np.ndarray, steps: int, hyper: dict[str, Any]) -> None:
+    full = {"lr": 0.01, "alpha": 0.99, "eps": 1e-8, **hyper}
+    torch_rows = torch_path(lambda p: torch.optim.RMSprop(p, **full), problem, x0, steps)
+    variants = [(EPS_INSIDE, reference_path(rmsprop_inside, problem, x0, steps, **full)[0])]
+    if "alpha" not in hyper:
+        variants.append((RMSPROP_ALPHA, reference_path(t.ref.rmsprop, problem, x0, steps, **{**full, "alpha": 0.9})[0]))
+    judge_path(t, "rmsprop", problem, x0, steps, hyper, reference_path(t.ref.rmsprop, problem, x0, steps, **hyper), torch_rows, variants)
+
+
+ADAM_FLAGS = (
+    (ADAM_NO_BIAS, {"correct_m": False, "correct_v": False}),
+    (ADAM_ONLY_M, {"correct_v": False}),
+    (ADAM_ONLY_V, {"correct_m": False}),
+    (EPS_INSIDE, {"inside": True}),
+)
+
+
+def adam_mistakes(hyper: dict[str, Any]) -> list[tuple[Mistake, Callable[..., Any]]]:
+    """The wrong Adam steps, hyper-parameters not given taking torch's defaults."""
+    full = {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, **hyper}
+    return [(mistake, lambda *a, flags=flags: adam_wrong(*a, **full, **flags)) for mistake, flags in ADAM_FLAGS]
+
+
+def judge_adam(t: Trial, problem: Problem, x0: np.ndarray, steps: int, hyper: dict[str, Any]) -> None:
+    full = {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, **hyper}
+    torch_rows = torch_path(lambda p: torch.optim.Adam(p, lr=full["lr"], betas=(full["beta1"], full["beta2"]), eps=full["eps"]), problem, x0, steps)
+    variants = [(mistake, reference_path(step, problem, x0, steps)[0]) for mistake, step in adam_mistakes(hyper)]
+    judge_path(t, "adam", problem, x0, steps, hyper, reference_path(t.ref.adam, problem, x0, steps, **hyper), torch_rows, variants)
+
+
+def judge_polyak(t: Trial, iterates: np.ndarray, what: str) -> None:
+    """Feed x_0 .. x_T in order; the averages must be the running means (x_0 included), and the final state (k, mean)."""
+    means = np.cumsum(iterates, axis=0) / np.arange(1, len(iterates) + 1)[:, None]
+    lagging = np.vstack([np.zeros_like(iterates[:1]), means[:-1]])
+    state, rows = None, []
+    for k, x in enumerate(iterates):
+        out = t.call("polyak_average", x, state)
+        if not (isinstance(out, tuple) and len(out) == 2 and isinstance(out[0], np.ndarray) and out[0].shape == x.shape):
+            t.fail(f"{what}: call {k + 1} returned {describe(out)}; expected (average, state) with the average of shape {x.shape}")
+        rows.append(out[0])
+        state = out[1]
+    judge_rows(t, np.array(rows, dtype=float), means, what, [(AVERAGE_LAGS, lagging)], unit="call")
+    judge_state(t, state, (len(iterates), means[-1]), what)
+
+
+def judge_robbins_monro(t: Trial, exponents: np.ndarray, horizon: int) -> None:
+    what = f"robbins_monro({fmt(exponents)}, {horizon})"
+    terms = np.arange(1, horizon + 1, dtype=float)[:, None] ** -exponents
+    verdict = (exponents > 0.5) & (exponents <= 1.0)
+    out = t.call("robbins_monro", exponents, horizon)
+    if not (isinstance(out, tuple) and len(out) == 3):
+        t.fail(f"{what}: returned {describe(out)}; expected a tuple (S1, S2, ok)")
+    s1, s2, ok = out
+    variants = [(RM_SQRT, verdict | (exponents == 0.5)), (RM_HARMONIC, verdict & (exponents != 1.0))]
+    t.close(ok, verdict, what=f"{what}: ok, whether 1/2 < p <= 1 (sum alpha_t = inf and sum alpha_t^2 < inf)", variants=variants)
+    t.close(s1, terms.sum(axis=0), what=f"{what}: S1 = sum_(t=1)^T t^(-p)")
+    t.close(s2, (terms**2).sum(axis=0), what=f"{what}: S2 = sum_(t=1)^T t^(-2p)")
+
+
+# ---- the public checks ------------------------------------------------------------------------------------------
+
+
+X0_ROSENBROCK = np.array([-1.2, 1.0])
+
+
+@check("sgd", "sgd: 25 steps on a quadratic (condition number 10) and 15 on Rosenbrock, against torch.optim.SGD")
+def sgd(t: Trial) -> None:
+    problem, big = quadratic(t.rng, 10.0, 3)
+    judge_sgd(t, problem, t.rng.standard_normal(3), 25, 1.5 / big)
+    judge_sgd(t, ROSENBROCK, X0_ROSENBROCK, 15, 1e-3)
+
+
+@check("heavy_ball", "heavy_ball: 30 steps on a quadratic (condition number 25) and 20 on Rosenbrock, against SGD(momentum)")
+def heavy_ball(t: Trial) -> None:
+    problem, big = quadratic(t.rng, 25.0, 2)
+    judge_momentum(t, "heavy_ball", problem, t.rng.standard_normal(2), 30, 1.0 / big, 0.8)
+    judge_momentum(t, "heavy_ball", ROSENBROCK, X0_ROSENBROCK, 20, 1e-3, 0.9)
+
+
+@check("nesterov", "nesterov: 30 steps on a quadratic and 20 on Rosenbrock, against SGD(momentum, nesterov=True)")
+def nesterov(t: Trial) -> None:
+    problem, big = quadratic(t.rng, 25.0, 2)
+    judge_momentum(t, "nesterov", problem, t.rng.standard_normal(2), 30, 1.0 / big, 0.8)
+    judge_momentum(t, "nesterov", ROSENBROCK, X0_ROSENBROCK, 20, 1e-3, 0.9)
+
+
+@check("adagrad", "adagrad: 20 steps on a quadratic and on Rosenbrock (eps = 0.1), against torch.optim.Adagrad")
+def adagrad(t: Trial) -> None:
+    problem, _ = quadratic(t.rng, 10.0, 3)
+    judge_adagrad(t, problem, t.rng.standard_normal(3), 20, {"lr": 0.5})
+    judge_adagrad(t, ROSENBROCK, X0_ROSENBROCK, 20, {"lr": 0.1, "eps": 0.1})
+
+
+@check("rmsprop", "rmsprop: 20 steps with the default alpha on a quadratic, then eps = 0.1 on Rosenbrock, against RMSprop")
+def rmsprop(t: Trial) -> None:
+    problem, _ = quadratic(t.rng, 10.0, 2)
+    judge_rmsprop(t, problem, t.rng.standard_normal(2), 20, {"lr": 0.05})
+    judge_rmsprop(t, ROSENBROCK, X0_ROSENBROCK, 20, {"lr": 0.01, "eps": 0.1})
+
+
+@check("adam", "adam: 25 steps with default betas on a quadratic, then eps = 1 on Rosenbrock, against torch.optim.Adam")
+def adam(t: Trial) -> None:
+    problem, _ = quadratic(t.rng, 10.0, 2)
+    judge_adam(t, problem, t.rng.standard_normal(2), 25, {"lr": 0.05})
+    judge_adam(t, ROSENBROCK, X0_ROSENBROCK, 25, {"lr": 0.02, "beta1": 0.8, "beta2": 0.99, "eps": 1.0})
+
+
+@check("polyak_average", "polyak_average: running means of x_0 .. x_T of a heavy-ball trajectory (x_0 included)")
+def polyak_average(t: Trial) -> None:
+    problem, big = quadratic(t.rng, 10.0, 3)
+    x0 = t.rng.standard_normal(3)
+    rows, _ = reference_path(t.ref.heavy_ball, problem, x0, 12, lr=1.0 / big, beta=0.7)
+    judge_polyak(t, np.vstack([x0, rows]), f"polyak_average called on x_0 .. x_12 of heavy ball on {problem.name}")
+
+
+@check("robbins_monro", "robbins_monro: partial sums of t^(-p) and the verdict 1/2 < p <= 1 (1/sqrt(t) fails, 1/t passes)")
+def robbins_monro(t: Trial) -> None:
+    judge_robbins_monro(t, np.array([0.0, 0.25, 0.5, 0.6, 0.75, 1.0, 1.5, 2.0]), 1000)
+    judge_robbins_monro(t, np.array([1.0, 0.5]), 1)
+
+
+# ---- contracts: defaults, no in-place changes, and each documented limit from both sides --------------------------
+
+
+def expect_value_error(t: Trial, why: str, fn: str, *args: Any, **kwargs: Any) -> None:
+    try:
+        t.raises("ValueError", fn, *args, **kwargs)
+    except CheckFailed as failure:
+        t.fail(f"{failure.message}: {why}")
+
+
+def judge_one_step(t: Trial, fn: str, args: tuple, hyper: dict[str, Any], why: str, wrong: list[tuple[Mistake, Callable[..., Any]]] = ()) -> None:
+    """One call against the reference: the new params (naming the mistake when a wrong step gives them), then the state."""
+    what = f"{fn}({', '.join(label(a) for a in args)}{', ' if hyper else ''}{describe_hyper(hyper)}) ({why})"
+    want, want_state = getattr(t.ref, fn)(*args, **hyper)
+    out = t.call(fn, *args, **hyper)
+    if not (isinstance(out, tuple) and len(out) == 2):
+        t.fail(f"{what}: returned {describe(out)}; expected (params, state)")
+    t.close(out[0], want, what=what, variants=[(mistake, step(*args)[0]) for mistake, step in wrong])
+    judge_state(t, out[1], want_state, what)
+
+
+def same(got: Any, want: Any) -> bool:
+    """Exactly the same nested tuples of arrays (None included)."""
+    if isinstance(want, tuple):
+        return isinstance(got, tuple) and len(got) == len(want) and all(same(g, w) for g, w in zip(got, want))
+    if want is None or got is None:
+        return got is None and want is None
+    return isinstance(got, np.ndarray) and got.shape == np.shape(want) and bool(np.all((got == want) | (np.isnan(got) & np.isnan(want))))
+
+
+def judge_in_place(t: Trial, fn: str, first_args: tuple, second_grads: np.ndarray | None, hyper: dict[str, Any]) -> None:
+    """Two calls in one program, the second on what the first returned: after it, the params, grads and state it was
+    given must be what the first call returned (compared with the same first call made alone), whatever their values."""
+    alone = t.call(fn, *first_args, **hyper)
+    p = t.program()
+    first = p.call(fn, *first_args, **hyper)
+    params, state = p.method(first, "__getitem__", 0), p.method(first, "__getitem__", 1)
+    passed = [params, state]
+    if second_grads is not None:
+        passed.insert(1, p.method(p.method(params, "__mul__", 0.0), "__add__", second_grads))
+    p.call(fn, *passed, **hyper)
+    got = tuple(p.run(*passed))
+    names = ["params", "grads", "state"] if second_grads is not None else ["params", "state"]
+    if not (isinstance(alone, tuple) and len(alone) == 2):
+        t.fail(f"{fn}: returned {describe(alone)}; expected a tuple (params, state)")
+    expected = (alone[0], second_grads, alone[1]) if second_grads is not None else alone
+    for name, g, w in zip(names, got, expected):
+        if not same(g, w):
+            t.fail(f"{fn}: the {name} passed to a second call changed during it: a step must not modify its inputs in place (return new arrays)")
+
+
+def expect_hyper_errors(t: Trial, fn: str, hyper: dict[str, Any], bad: list[tuple[str, float, str]]) -> None:
+    x, g = t.rng.standard_normal(3), t.rng.standard_normal(3)
+    for name, value, why in bad:
+        expect_value_error(t, why, fn, x, g, None, **{**hyper, name: value})
+    expect_value_error(t, "grads has shape (2,), params (3,)", fn, x, g[:2], None, **hyper)
+    expect_value_error(t, "params is 2-D (a (3, 1) column)", fn, x[:, None], g[:, None], None, **hyper)
+
+
+BAD_LR = ("lr", 0.0, "lr = 0 (the step size must be > 0)")
+
+
+def beta_limits(name: str) -> list[tuple[str, float, str]]:
+    return [(name, 1.0, f"{name} = 1 (it must be in [0, 1))"), (name, -0.1, f"{name} = -0.1 (it must be in [0, 1))")]
+
+
+@check("sgd_contract", "sgd: returns (params, None), lr = 2 is taken as given; no in-place changes; ValueError for lr <= 0 and bad shapes")
+def sgd_contract(t: Trial) -> None:
+    judge_one_step(t, "sgd", (np.array([1.0, -2.0, 0.5]), np.array([0.5, 4.0, -1.0]), None), {"lr": 2.0}, "a large lr is the caller's choice")
+    judge_in_place(t, "sgd", (t.rng.standard_normal(3), t.rng.standard_normal(3), None), t.rng.standard_normal(3), {"lr": 0.1})
+    expect_hyper_errors(t, "sgd", {"lr": 0.1}, [BAD_LR, ("lr", -0.1, "lr < 0")])
+
+
+@check("heavy_ball_contract", "heavy_ball: beta = 0 is gradient descent; no in-place changes; ValueError for lr, beta, shapes, state")
+def heavy_ball_contract(t: Trial) -> None:
+    x, g = t.rng.standard_normal(3), t.rng.standard_normal(3)
+    judge_one_step(t, "heavy_ball", (x, g, (t.rng.standard_normal(3),)), {"lr": 0.1, "beta": 0.0}, "beta = 0: gradient descent, whatever the state")
+    judge_in_place(t, "heavy_ball", (x, g, None), t.rng.standard_normal(3), {"lr": 0.1, "beta": 0.9})
+    expect_hyper_errors(t, "heavy_ball", {"lr": 0.1, "beta": 0.9}, [BAD_LR, *beta_limits("beta")])
+    expect_value_error(t, "the state holds an array of shape (2,) for params of shape (3,)", "heavy_ball", x, g, (np.zeros(2),), lr=0.1, beta=0.9)
+
+
+@check("nesterov_contract", "nesterov: beta = 0 is gradient descent; no in-place changes; ValueError for lr, beta, shapes, state")
+def nesterov_contract(t: Trial) -> None:
+    x, g = t.rng.standard_normal(3), t.rng.standard_normal(3)
+    judge_one_step(t, "nesterov", (x, g, (t.rng.standard_normal(3),)), {"lr": 0.1, "beta": 0.0}, "beta = 0: gradient descent, whatever the state")
+    judge_in_place(t, "nesterov", (x, g, None), t.rng.standard_normal(3), {"lr": 0.1, "beta": 0.9})
+    expect_hyper_errors(t, "nesterov", {"lr": 0.1, "beta": 0.9}, [BAD_LR, *beta_limits("beta")])
+    expect_value_error(t, "the state is a tuple of 2 arrays; nesterov's is (d,)", "nesterov", x, g, (np.zeros(3), np.zeros(3)), lr=0.1, beta=0.9)
+
+
+@check("adagrad_contract", "adagrad: defaults lr = 0.01, eps = 1e-10; eps = 0; no in-place changes; ValueError for lr, eps, shapes, state")
+def adagrad_contract(t: Trial) -> None:
+    x, g = t.rng.standard_normal(3), 1e-10 * t.rng.standard_normal(3)
+    judge_one_step(t, "adagrad", (x, g, (4, 1e-20 * t.rng.uniform(0.5, 1.5, 3))), {}, "the defaults lr = 0.01, eps = 1e-10, with gradients near 1e-10",
+                   [(ADAGRAD_AVERAGE, lambda *a: adagrad_wrong(*a, lr=0.01, eps=1e-10, average=True)), (EPS_INSIDE, lambda *a: adagrad_wrong(*a, lr=0.01, eps=1e-10, inside=True))])
+    judge_one_step(t, "adagrad", (x, g, None), {"lr": 0.5, "eps": 0.0}, "eps = 0 is allowed")
+    judge_in_place(t, "adagrad", (x, t.rng.standard_normal(3), None), t.rng.standard_normal(3), {"lr": 0.1})
+    expect_hyper_errors(t, "adagrad", {}, [BAD_LR, ("eps", -1e-12, "eps = -1e-12 (it must be >= 0)")])
+    expect_value_error(t, "the state (G,) lacks the step count: it must be (t, G)", "adagrad", x, g, (np.ones(3),))
+
+
+@check("rmsprop_contract", "rmsprop: defaults lr = 0.01, alpha = 0.99, eps = 1e-8; alpha = 0; no in-place changes; ValueError for bad input")
+def rmsprop_contract(t: Trial) -> None:
+    x, g = t.rng.standard_normal(3), 1e-8 * t.rng.standard_normal(3)
+    state = (1e-16 * t.rng.uniform(0.5, 1.5, 3),)
+    judge_one_step(t, "rmsprop", (x, g, state), {}, "the defaults lr = 0.01, alpha = 0.99, eps = 1e-8, with gradients near 1e-8",
+                   [(RMSPROP_ALPHA, lambda *a: t.ref.rmsprop(*a, alpha=0.9)), (EPS_INSIDE, lambda *a: rmsprop_inside(*a, lr=0.01, alpha=0.99, eps=1e-8))])
+    judge_one_step(t, "rmsprop", (x, g, state), {"lr": 0.1, "alpha": 0.0, "eps": 0.0}, "alpha = 0 and eps = 0 are allowed")
+    judge_in_place(t, "rmsprop", (x, t.rng.standard_normal(3), None), t.rng.standard_normal(3), {"lr": 0.1})
+    expect_hyper_errors(t, "rmsprop", {}, [BAD_LR, *beta_limits("alpha"), ("eps", -1e-12, "eps = -1e-12 (it must be >= 0)")])
+    expect_value_error(t, "the state holds an array of shape (4,) for params of shape (3,)", "rmsprop", x, g, (np.ones(4),))
+
+
+@check("adam_contract", "adam: defaults lr = 1e-3, betas 0.9, 0.999, eps = 1e-8; betas = 0; no in-place changes; ValueError for bad input")
+def adam_contract(t: Trial) -> None:
+    x, g = t.rng.standard_normal(3), 1e-8 * t.rng.standard_normal(3)
+    state = (2, 1e-8 * t.rng.standard_normal(3), 1e-16 * t.rng.uniform(0.5, 1.5, 3))
+    judge_one_step(t, "adam", (x, g, state), {}, "the defaults lr = 1e-3, betas (0.9, 0.999), eps = 1e-8, at step 3 with gradients near 1e-8", adam_mistakes({}))
+    judge_one_step(t, "adam", (x, g, state), {"lr": 0.1, "beta1": 0.0, "beta2": 0.0, "eps": 0.0}, "beta1 = beta2 = 0 and eps = 0 are allowed")
+    judge_in_place(t, "adam", (x, t.rng.standard_normal(3), None), t.rng.standard_normal(3), {"lr": 0.1})
+    bad = [BAD_LR, *beta_limits("beta1"), *beta_limits("beta2"), ("eps", -1e-12, "eps = -1e-12 (it must be >= 0)")]
+    expect_hyper_errors(t, "adam", {}, bad)
+    expect_value_error(t, "the state (m, v) lacks the step count: it must be (t, m, v)", "adam", x, g, (np.zeros(3), np.zeros(3)))
+
+
+@check("polyak_average_contract", "polyak_average: the first call returns x_1; the state (k, mean) is taken as given; no in-place changes; ValueError")
+def polyak_average_contract(t: Trial) -> None:
+    x = t.rng.standard_normal(4)
+    lags = [(AVERAGE_LAGS, lambda x, state: (np.zeros_like(x) if state is None else state[1], None))]
+    judge_one_step(t, "polyak_average", (x, None), {}, "the first iterate is its own average", lags)
+    judge_one_step(t, "polyak_average", (x, (3, t.rng.standard_normal(4))), {}, "three iterates averaged so far", lags)
+    judge_in_place(t, "polyak_average", (x, None), None, {})
+    expect_value_error(t, "params is 2-D", "polyak_average", x[:, None], None)
+    expect_value_error(t, "the state's mean has shape (3,) for params of shape (4,)", "polyak_average", x, (1, np.zeros(3)))
+
+
+@check("robbins_monro_contract", "robbins_monro: T = 1, one schedule; ValueError for T < 1, non-integer T, a non-1-D or non-finite schedule")
+def robbins_monro_contract(t: Trial) -> None:
+    judge_robbins_monro(t, np.array([0.5000001]), 2)
+    judge_robbins_monro(t, np.array([-1.0, 0.9999999, 1.0000001]), 3)
+    for schedule, horizon, why in (
+        (np.array([1.0]), 0, "horizon T = 0"),
+        (np.array([1.0]), -3, "horizon T = -3"),
+        (np.array([1.0]), 2.5, "horizon T = 2.5 is not an integer"),
+        (np.array([1.0]), True, "horizon T = True is a bool, not an integer"),
+        (np.array(1.0), 5, "the schedule is a scalar, not a 1-D array"),
+        (np.ones((2, 2)), 5, "the schedule is 2-D"),
+        (np.array([1.0, np.nan]), 5, "the schedule has a NaN exponent"),
+        (np.array([np.inf]), 5, "the schedule has an infinite exponent"),
+    ):
+        expect_value_error(t, why, "robbins_monro", schedule, horizon)

@@ -1,0 +1,288 @@
+"""Optimizers as functional steps: gradient descent, momentum, Nesterov, Adagrad, RMSprop and Adam (numpy float64),
+Polyak averaging of iterates, and the Robbins-Monro conditions on step sizes.
+
+Every step function has the signature
+
+    step(params, grads, state, **hyper) -> (new_params, new_state)
+
+params and grads are 1-D float arrays of the same shape n (converted to float64); grads is the gradient of the
+objective at params. ``state`` is what the previous call returned (None on the first step: the function
+initialises it) and the caller passes it back unchanged. A state is a tuple of float64 arrays of shape (n,) and,
+where a step count is kept, a Python int first; the layout of each is documented (and checked) per function. The
+returned params and state arrays are new arrays: no input (params, grads, or the arrays of state) is modified in
+place, so a caller can keep every iterate.
+
+A trajectory is a loop in the caller, the gradient being computed at each new point::
+
+    x, state = x0, None
+    for _ in range(steps):
+        x, state = adam(x, grad_f(x), state, lr=0.01)
+
+Hyper-parameters follow torch.optim (names, defaults, and where eps goes), so that each step function reproduces the
+iterates of its torch optimizer with constant hyper-parameters.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["sgd", "heavy_ball", "nesterov", "adagrad", "rmsprop", "adam", "polyak_average", "robbins_monro"]
+
+
+def sgd(params: np.ndarray, grads: np.ndarray, state: None, lr: float) -> tuple[np.ndarray, None]:
+    """One step of gradient descent: theta_{t+1} = theta_t - lr * g_t (torch.optim.SGD without momentum).
+
+    Args:
+        params: theta_t, shape (n,).
+        grads: g_t = grad f(theta_t), shape (n,).
+        state: ignored (gradient descent keeps none): pass None.
+        lr: the step size eta > 0.
+
+    Returns:
+        (theta_{t+1}, None): a new float64 array of shape (n,), and the state (None).
+
+    Raises:
+        ValueError: params is not 1-D; grads has another shape; lr <= 0.
+
+    Example:
+        >>> sgd(np.array([1.0, -2.0]), np.array([0.5, 4.0]), None, lr=0.1)  # [1 - 0.05, -2 - 0.4]
+        (array([ 0.95, -2.4 ]), None)
+    """
+    raise NotImplementedError("sgd: implement one step of gradient descent (see the docstring)")
+
+
+def heavy_ball(params: np.ndarray, grads: np.ndarray, state: tuple | None, lr: float, beta: float) -> tuple[np.ndarray, tuple]:
+    """One step of Polyak's heavy ball: theta_{t+1} = theta_t - lr * g_t + beta * (theta_t - theta_{t-1}).
+
+    With d_t = theta_{t+1} - theta_t (the step taken), d_t = beta * d_{t-1} - lr * g_t, and d_{-1} = 0: the first
+    step is plain gradient descent. For a constant lr this is torch.optim.SGD(momentum=beta) (buffer
+    b_t = beta b_{t-1} + g_t, theta_{t+1} = theta_t - lr b_t, so d_t = -lr b_t). It is not the "EMA" momentum
+    v = beta v + (1 - beta) g (that scales the steps by 1 - beta), nor torch's momentum with dampening.
+
+    Args:
+        params: theta_t, shape (n,).
+        grads: g_t = grad f(theta_t), shape (n,).
+        state: None on the first step, then (d_{t-1},): the previous step theta_t - theta_{t-1}, shape (n,).
+        lr: the step size eta > 0.
+        beta: the momentum, in [0, 1) (0 gives gradient descent).
+
+    Returns:
+        (theta_{t+1}, (d_t,)) with d_t = theta_{t+1} - theta_t; new float64 arrays of shape (n,).
+
+    Raises:
+        ValueError: params is not 1-D; grads or the state has another shape; lr <= 0; beta outside [0, 1).
+
+    Example:
+        >>> x, s = heavy_ball(np.array([1.0]), np.array([2.0]), None, lr=0.1, beta=0.5)  # 1 - 0.2
+        >>> x, s
+        (array([0.8]), (array([-0.2]),))
+        >>> heavy_ball(x, np.array([1.0]), s, lr=0.1, beta=0.5)  # 0.8 - 0.1 + 0.5 * (0.8 - 1)
+        (array([0.6]), (array([-0.2]),))
+    """
+    raise NotImplementedError("heavy_ball: implement one step of the heavy-ball method, state (d,) (see the docstring)")
+
+
+def nesterov(params: np.ndarray, grads: np.ndarray, state: tuple | None, lr: float, beta: float) -> tuple[np.ndarray, tuple]:
+    """One step of Nesterov's accelerated gradient, on the look-ahead point (torch.optim.SGD(nesterov=True)).
+
+    Nesterov's method evaluates the gradient at the look-ahead point and steps from there:
+
+        theta_look = theta_t + beta * (theta_t - theta_{t-1}),    theta_{t+1} = theta_look - lr * grad f(theta_look).
+
+    The gradient is needed at theta_look, so this function works on the look-ahead points phi_t = theta_look (the
+    change of variables torch makes): ``params`` is phi_t and ``grads`` is grad f(phi_t). With the step
+    d_t = theta_{t+1} - theta_t = beta * d_{t-1} - lr * grad f(phi_t), d_{-1} = 0:
+
+        phi_{t+1} = theta_{t+1} + beta * d_t = phi_t - lr * grad f(phi_t) + beta * d_t,
+
+    and theta_{t+1} = phi_{t+1} - beta * d_t recovers the original iterate. torch's SGD(momentum=beta,
+    nesterov=True) computes exactly phi_t for a constant lr (its buffer b_t = beta b_{t-1} + g_t is -d_t / lr), so
+    its parameters are the look-ahead points, not theta_t. Heavy ball differs only in where the gradient is taken:
+    it uses grad f(theta_t).
+
+    Args:
+        params: the look-ahead point phi_t, shape (n,) (phi_0 = theta_0).
+        grads: grad f(phi_t), shape (n,).
+        state: None on the first step, then (d_{t-1},): the previous step theta_t - theta_{t-1} of the original
+            iterate, shape (n,).
+        lr: the step size eta > 0.
+        beta: the momentum, in [0, 1).
+
+    Returns:
+        (phi_{t+1}, (d_t,)): new float64 arrays of shape (n,).
+
+    Raises:
+        ValueError: params is not 1-D; grads or the state has another shape; lr <= 0; beta outside [0, 1).
+
+    Example:
+        >>> x, s = nesterov(np.array([1.0]), np.array([2.0]), None, lr=0.1, beta=0.5)  # d = -0.2; 1 - 0.2 - 0.1
+        >>> x, s
+        (array([0.7]), (array([-0.2]),))
+        >>> nesterov(x, np.array([1.0]), s, lr=0.1, beta=0.5)  # d = -0.1 - 0.1 = -0.2; 0.7 - 0.1 - 0.1
+        (array([0.5]), (array([-0.2]),))
+    """
+    raise NotImplementedError("nesterov: implement one Nesterov step on the look-ahead point, state (d,) (see the docstring)")
+
+
+def adagrad(params: np.ndarray, grads: np.ndarray, state: tuple | None, lr: float = 0.01, eps: float = 1e-10) -> tuple[np.ndarray, tuple]:
+    """One step of Adagrad (torch.optim.Adagrad with its defaults, no lr decay).
+
+        G_t = G_{t-1} + g_t^2  (the SUM of all squared gradients, G_0 = 0),
+        theta_{t+1} = theta_t - lr * g_t / (sqrt(G_t) + eps),
+
+    elementwise, eps outside the square root.
+
+    Args:
+        params: theta_t, shape (n,).
+        grads: g_t, shape (n,).
+        state: None on the first step, then (t - 1, G_{t-1}): the number of steps taken (an int) and the sum of
+            squared gradients, shape (n,).
+        lr: the step size > 0 (default 0.01).
+        eps: added to the denominator, >= 0 (default 1e-10).
+
+    Returns:
+        (theta_{t+1}, (t, G_t)): new float64 arrays, and the step count t.
+
+    Raises:
+        ValueError: params is not 1-D; grads or the state has another shape; lr <= 0; eps < 0.
+
+    Example:
+        >>> x, s = adagrad(np.array([1.0, 1.0]), np.array([3.0, -4.0]), None, lr=0.5, eps=0.0)  # g / |g| = +-1
+        >>> x, s
+        (array([0.5, 1.5]), (1, array([ 9., 16.])))
+        >>> adagrad(x, np.array([4.0, 3.0]), s, lr=0.5, eps=0.0)  # G = [25, 25]: steps 0.5 * [4, 3] / 5
+        (array([0.1, 1.2]), (2, array([25., 25.])))
+    """
+    raise NotImplementedError("adagrad: implement one Adagrad step: sum of squared gradients, eps outside the sqrt (see the docstring)")
+
+
+def rmsprop(params: np.ndarray, grads: np.ndarray, state: tuple | None, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8) -> tuple[np.ndarray, tuple]:
+    """One step of RMSprop (torch.optim.RMSprop with its defaults: no momentum, not centred).
+
+        v_t = alpha * v_{t-1} + (1 - alpha) * g_t^2  (v_0 = 0),
+        theta_{t+1} = theta_t - lr * g_t / (sqrt(v_t) + eps),
+
+    elementwise, eps outside the square root. torch's default smoothing is alpha = 0.99 (Hinton's lecture used 0.9).
+
+    Args:
+        params: theta_t, shape (n,).
+        grads: g_t, shape (n,).
+        state: None on the first step, then (v_{t-1},), shape (n,).
+        lr: the step size > 0 (default 0.01).
+        alpha: the smoothing constant, in [0, 1) (default 0.99).
+        eps: added to the denominator, >= 0 (default 1e-8).
+
+    Returns:
+        (theta_{t+1}, (v_t,)): new float64 arrays of shape (n,).
+
+    Raises:
+        ValueError: params is not 1-D; grads or the state has another shape; lr <= 0; alpha outside [0, 1); eps < 0.
+
+    Example:
+        >>> x, s = rmsprop(np.array([1.0]), np.array([2.0]), None, lr=0.1, alpha=0.75, eps=0.0)  # v = 0.25 * 4
+        >>> x, s
+        (array([0.8]), (array([1.]),))
+        >>> rmsprop(x, np.array([-2.0]), s, lr=0.1, alpha=0.75, eps=0.0)  # v = 0.75 + 1, step 0.2 / sqrt(1.75)
+        (array([0.95118579]), (array([1.75]),))
+    """
+    raise NotImplementedError("rmsprop: implement one RMSprop step with torch's defaults, eps outside the sqrt (see the docstring)")
+
+
+def adam(
+    params: np.ndarray, grads: np.ndarray, state: tuple | None, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8
+) -> tuple[np.ndarray, tuple]:
+    """One step of Adam with both bias corrections (torch.optim.Adam with its defaults).
+
+        m_t = beta1 * m_{t-1} + (1 - beta1) * g_t,        v_t = beta2 * v_{t-1} + (1 - beta2) * g_t^2   (m_0 = v_0 = 0)
+        m_hat = m_t / (1 - beta1^t),                      v_hat = v_t / (1 - beta2^t)
+        theta_{t+1} = theta_t - lr * m_hat / (sqrt(v_hat) + eps)
+
+    elementwise, t = 1 on the first step, eps outside the square root. Without the corrections the first steps are
+    too small: m_1 / sqrt(v_1) = (1 - beta1) / sqrt(1 - beta2) * sign(g), 3.16x too small with the defaults.
+
+    Args:
+        params: theta_t, shape (n,).
+        grads: g_t, shape (n,).
+        state: None on the first step, then (t - 1, m_{t-1}, v_{t-1}): the number of steps taken (an int) and the
+            two moment estimates, shape (n,) each.
+        lr: the step size > 0 (default 1e-3).
+        beta1, beta2: the decay of the first and second moment estimates, in [0, 1) (defaults 0.9, 0.999).
+        eps: added to the denominator, >= 0 (default 1e-8).
+
+    Returns:
+        (theta_{t+1}, (t, m_t, v_t)): new float64 arrays, and the step count t.
+
+    Raises:
+        ValueError: params is not 1-D; grads or the state has another shape; lr <= 0; beta1 or beta2 outside [0, 1);
+            eps < 0.
+
+    Example:
+        >>> x, s = adam(np.array([1.0, 1.0]), np.array([0.5, -2.0]), None, lr=0.1, eps=0.0)  # m_hat/sqrt(v_hat) = sign(g)
+        >>> x, s
+        (array([0.9, 1.1]), (1, array([ 0.05, -0.2 ]), array([0.00025, 0.004  ])))
+        >>> adam(x, np.array([0.5, 2.0]), s, lr=0.1, eps=0.0)[0]  # the second gradient of 2.0 cancels most of m
+        array([0.8       , 1.09473684])
+    """
+    raise NotImplementedError("adam: implement one Adam step with both bias corrections (see the docstring)")
+
+
+def polyak_average(params: np.ndarray, state: tuple | None) -> tuple[np.ndarray, tuple]:
+    """Polyak-Ruppert averaging: fold one more iterate into the running mean of all the iterates passed so far.
+
+    After k calls with x_1, ..., x_k (in that order) the average is bar x_k = (1/k) sum_{i=1}^k x_i, updated as
+    bar x_k = bar x_{k-1} + (x_k - bar x_{k-1}) / k, so the first call returns x_1 itself. Every iterate passed counts,
+    the current one included: pass theta_0 first to average theta_0 .. theta_T (1/(T+1) of each), or start from
+    theta_1 to average theta_1 .. theta_T as torch.optim.swa_utils.AveragedModel does. (torch.optim.ASGD is no
+    reference: with its default t0 = 1e6 it does not average, and with t0 = 0 its average lags one iterate.)
+
+    Args:
+        params: the next iterate x_k, shape (n,).
+        state: None on the first call, then (k - 1, bar x_{k-1}): the number of iterates averaged (an int) and their
+            mean, shape (n,).
+
+    Returns:
+        (bar x_k, (k, bar x_k)): the average (a new float64 array of shape (n,)) and the state.
+
+    Raises:
+        ValueError: params is not 1-D; the state has another shape.
+
+    Example:
+        >>> avg, s = polyak_average(np.array([0.0, 4.0]), None)  # the first iterate is its own average
+        >>> avg, s = polyak_average(np.array([1.0, 2.0]), s)
+        >>> polyak_average(np.array([5.0, 0.0]), s)  # (0 + 1 + 5) / 3, (4 + 2 + 0) / 3
+        (array([2., 2.]), (3, array([2., 2.])))
+    """
+    raise NotImplementedError("polyak_average: implement the running mean of the iterates, state (k, mean) (see the docstring)")
+
+
+def robbins_monro(schedule: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The Robbins-Monro conditions for power-law step sizes alpha_t = t^(-p): partial sums and the verdict.
+
+    Stochastic approximation converges (under the usual assumptions) when the step sizes satisfy
+
+        sum_t alpha_t = inf    (the steps can travel any distance)   and   sum_t alpha_t^2 < inf   (the noise averages out).
+
+    For alpha_t = t^(-p) (a p-series) the first holds iff p <= 1 and the second iff 2p > 1, so both hold exactly for
+    1/2 < p <= 1: alpha_t = 1/t does, alpha_t = 1/sqrt(t) does not (sum 1/t diverges), nor does a constant step
+    (p = 0). Partial sums cannot decide this (sum 1/t passes 10 only after 12367 terms): the verdict comes from the
+    series test, the partial sums show how slowly they grow.
+
+    Args:
+        schedule: the exponents p, a 1-D array of k finite numbers (one schedule t^(-p) each).
+        horizon: T >= 1, the number of steps summed.
+
+    Returns:
+        (S1, S2, ok), each of shape (k,): S1 = sum_{t=1}^T t^(-p) and S2 = sum_{t=1}^T t^(-2p) (float64), and
+        ok = (1/2 < p <= 1) (bool), whether both conditions hold as T -> inf.
+
+    Raises:
+        ValueError: schedule is not 1-D or has a non-finite entry; horizon is not an integer >= 1.
+
+    Example:
+        >>> s1, s2, ok = robbins_monro(np.array([0.0, 0.5, 1.0]), 4)
+        >>> s1  # 4 constant steps; 1 + 1/sqrt(2) + 1/sqrt(3) + 1/2; 1 + 1/2 + 1/3 + 1/4
+        array([4.        , 2.78445705, 2.08333333])
+        >>> s2, ok  # 4; the harmonic sum 2.083; 1 + 1/4 + 1/9 + 1/16
+        (array([4.        , 2.08333333, 1.42361111]), array([False, False,  True]))
+    """
+    raise NotImplementedError("robbins_monro: implement the partial sums and the Robbins-Monro verdict for alpha_t = t^(-p) (see the docstring)")
