@@ -2,7 +2,9 @@
 
 A check cannot send objects to the worker, only arrays. When student code must be called *with* something (a small
 network, an activation), the check names a builder here and sends its weights as arrays; the worker builds the
-component next to the student's code. Builders take float arrays and return torch modules on the worker's device.
+component next to the student's code. Builders take float arrays and return torch modules on the worker's device,
+or plain callables (the convexity topic's test functions) that work on numpy arrays and on torch tensors alike, so
+torch.autograd differentiates through them.
 """
 
 from __future__ import annotations
@@ -32,7 +34,71 @@ def _mlp(w1: np.ndarray, b1: np.ndarray, w2: np.ndarray, b2: np.ndarray, *, devi
     return torch.nn.Sequential(_linear(w1, b1, device=device), torch.nn.Tanh(), _linear(w2, b2, device=device))
 
 
-BUILDERS: dict[str, Callable[..., Any]] = {"linear": _linear, "mlp": _mlp}
+class _Function:
+    """A test function of x: numpy in, numpy out; a torch tensor in, a tensor (with autograd) out.
+
+    ``rule(x, *params)`` is written once with operators both libraries share; the parameters are converted to the
+    kind, dtype and device of each x they meet.
+    """
+
+    def __init__(self, name: str, rule: Callable[..., Any], *params: np.ndarray):
+        self.name = name
+        self._rule = rule
+        self._params = tuple(np.array(p, dtype=np.float64) for p in params)
+
+    def __call__(self, x: Any) -> Any:
+        import torch
+
+        if isinstance(x, torch.Tensor):
+            return self._rule(x, *(torch.as_tensor(p, dtype=x.dtype, device=x.device) for p in self._params))
+        return self._rule(np.asarray(x, dtype=np.float64), *self._params)
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+def _quadratic(a: np.ndarray, b: np.ndarray, *, device: str) -> _Function:
+    """f(x) = 1/2 x^T A x - b^T x for x of shape (d,), with A (d, d) and b (d,): a scalar (0-d)."""
+    return _Function("quadratic", lambda x, a, b: 0.5 * (x @ (a @ x)) - b @ x, a, b)
+
+
+def _quadratic_grad(a: np.ndarray, b: np.ndarray, *, device: str) -> _Function:
+    """The gradient of the quadratic for symmetric A: A x - b, shape (d,)."""
+    return _Function("quadratic_grad", lambda x, a, b: a @ x - b, a, b)
+
+
+def _double_well(a: np.ndarray, *, device: str) -> _Function:
+    """f(x) = sum_i (x_i^4 / 4 - a x_i^2 / 2) for x of shape (d,), a scalar a > 0: smooth, non-convex where
+    x_i^2 < a / 3 for some i; its minima are at x_i = +-sqrt(a)."""
+    return _Function("double_well", lambda x, a: (x**4 / 4 - a * x**2 / 2).sum(), a)
+
+
+def _double_well_grad(a: np.ndarray, *, device: str) -> _Function:
+    """The gradient of the double well: x_i^3 - a x_i, shape (d,)."""
+    return _Function("double_well_grad", lambda x, a: x**3 - a * x, a)
+
+
+def _polynomial(c: np.ndarray, *, device: str) -> _Function:
+    """Elementwise p(x) = c_0 + c_1 x + ... + c_k x^k (Horner's rule), x of any shape, c of shape (k + 1,)."""
+
+    def rule(x: Any, c: Any) -> Any:
+        y = c[-1] + 0 * x
+        for i in range(len(c) - 2, -1, -1):
+            y = y * x + c[i]
+        return y
+
+    return _Function("polynomial", rule, c)
+
+
+BUILDERS: dict[str, Callable[..., Any]] = {
+    "linear": _linear,
+    "mlp": _mlp,
+    "quadratic": _quadratic,
+    "quadratic_grad": _quadratic_grad,
+    "double_well": _double_well,
+    "double_well_grad": _double_well_grad,
+    "polynomial": _polynomial,
+}
 
 
 def build(name: str, *args: Any, device: str, **kwargs: Any) -> Any:
