@@ -3,7 +3,8 @@ start, and the same data always gives the same bytes).
 
 A trajectory figure has two panels: the loss against the step for each series (log scale when every loss is
 positive), and, for 2-D problems, the path of each series in the plane, over the level sets of the quadratic
-0.5 x^T A x - b^T x when the check gives A and b.
+0.5 x^T A x - b^T x when the check gives A and b. A curves figure is one panel of y against x per series (iterations
+against condition number, say).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 if TYPE_CHECKING:
     from .results import Report
 
-__all__ = ["trajectory", "render_svg", "write_figures"]
+__all__ = ["trajectory", "curves", "render_svg", "write_figures"]
 
 _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")  # the first series is the reference
 _DASHES = ("", "6,3", "2,2", "8,2,2,2")
@@ -39,12 +40,23 @@ def trajectory(*, title: str, series: dict[str, Sequence[Sequence[float]]], loss
     return figure
 
 
+def curves(*, title: str, x_label: str, y_label: str, series: dict[str, tuple[Sequence[float], Sequence[float]]]) -> dict[str, Any]:
+    """A curves figure as plain data: ``series`` label -> (xs, ys), drawn on log scales where all values are positive."""
+    return {
+        "kind": "curves",
+        "title": title,
+        "x_label": x_label,
+        "y_label": y_label,
+        "series": {k: [np.asarray(xs, dtype=float).tolist(), np.asarray(ys, dtype=float).tolist()] for k, (xs, ys) in series.items()},
+    }
+
+
 def render_svg(figure: dict[str, Any]) -> str:
     """The figure as an SVG document."""
-    if figure.get("kind") != "trajectory":
+    if figure.get("kind") not in ("trajectory", "curves"):
         raise ValueError(f"unknown figure kind {figure.get('kind')!r}")
     series = {k: np.asarray(v, dtype=float) for k, v in figure["series"].items()}
-    planar = all(v.ndim == 2 and v.shape[1] == 2 for v in series.values()) and bool(series)
+    planar = figure["kind"] == "trajectory" and all(v.ndim == 2 and v.shape[1] == 2 for v in series.values()) and bool(series)
     width = 2 * _W if planar else _W
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{_H + 40}" viewBox="0 0 {width} {_H + 40}" font-family="sans-serif" font-size="11">',
@@ -52,6 +64,11 @@ def render_svg(figure: dict[str, Any]) -> str:
         f'<rect width="{width}" height="{_H + 40}" fill="white"/>',
         f'<text x="{width / 2}" y="16" text-anchor="middle" font-size="13">{escape(figure["title"])}</text>',
     ]
+    if figure["kind"] == "curves":
+        parts += _curves_panel(figure["series"], figure["x_label"], figure["y_label"])
+        parts += _legend(list(figure["series"]), width)
+        parts.append("</svg>")
+        return "\n".join(parts) + "\n"
     parts += _loss_panel({k: np.asarray(v, dtype=float) for k, v in figure["losses"].items()}, x0=0)
     if planar:
         parts += _path_panel(series, figure.get("quadratic"), x0=_W)
@@ -102,7 +119,7 @@ def _axes(x0: float, label_x: str, label_y: str, x_range: tuple[float, float], y
         f'<text x="{(left + right) / 2}" y="{bottom + 26}" text-anchor="middle">{escape(label_x)}</text>',
         f'<text x="{x0 + 12}" y="{(top + bottom) / 2}" text-anchor="middle" transform="rotate(-90 {x0 + 12} {(top + bottom) / 2})">{escape(label_y)}</text>',
         f'<text x="{left}" y="{bottom + 12}" text-anchor="middle">{x_range[0]:.3g}</text>',
-        f'<text x="{right}" y="{bottom + 12}" text-anchor="middle">{x_range[1]:.3g}</text>',
+        f'<text x="{right}" y="{bottom + 12}" text-anchor="end">{x_range[1]:.3g}</text>',
         f'<text x="{left - 3}" y="{bottom}" text-anchor="end">{fmt(y_range[0])}</text>',
         f'<text x="{left - 3}" y="{top + 8}" text-anchor="end">{fmt(y_range[1])}</text>',
     ]
@@ -126,6 +143,24 @@ def _loss_panel(losses: dict[str, np.ndarray], x0: float) -> list[str]:
     for i, curve in enumerate(curves.values()):
         vals = np.log10(curve) if y_log else curve
         parts += _polyline([(x_of(s), y_of(float(v))) for s, v in enumerate(vals)], i)
+    return parts
+
+
+def _curves_panel(series: dict[str, list[list[float]]], x_label: str, y_label: str) -> list[str]:
+    pairs = {}
+    for label, (xs, ys) in series.items():
+        xy = np.stack([np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)], axis=1) if len(xs) else np.zeros((0, 2))
+        pairs[label] = xy[np.isfinite(xy).all(axis=1)]
+    points = np.concatenate([p for p in pairs.values() if p.size] or [np.ones((1, 2))])
+    logs = [bool((points[:, i] > 0).all()) for i in (0, 1)]
+    shown = {k: np.where(logs, np.log10(np.where(v > 0, v, 1.0)), v) for k, v in pairs.items()}
+    everything = np.concatenate([p for p in shown.values() if p.size] or [np.zeros((1, 2))])
+    lo, hi = everything.min(axis=0), everything.max(axis=0)
+    x_of = _scale(lo[0], hi[0], _PAD, _W - 12)
+    y_of = _scale(lo[1], hi[1], _H - 10, 30)
+    parts = _axes(0, x_label + (" (log scale)" if logs[0] else ""), y_label + (" (log scale)" if logs[1] else ""), (10 ** lo[0], 10 ** hi[0]) if logs[0] else (lo[0], hi[0]), (lo[1], hi[1]), logs[1])
+    for i, xy in enumerate(shown.values()):
+        parts += _polyline([(x_of(x), y_of(y)) for x, y in xy], i, marker=True)
     return parts
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from autograder import run
-from autograder.plots import render_svg, trajectory
+from autograder.plots import curves, render_svg, trajectory
 
 TOY = Path(__file__).resolve().parent / "toy_course"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -85,3 +85,12 @@ def test_grade_run_draws_figures_beside_the_report_and_links_them(tmp_path: Path
 def test_without_a_folder_the_text_report_says_how_to_draw_them(capsys):
     run.main(path=TOY / "solutions" / "toy.py", topics=(), device="cpu", fmt="text", output=None, sandbox="auto", course=TOY / "course.yaml", public_only=False)
     assert "1 figure(s) of your trajectories against the reference: add --figures DIR to draw them" in capsys.readouterr().out
+
+
+def test_a_curves_figure_draws_each_series_on_log_scales():
+    kappas = [1, 10, 100, 1000]
+    figure = curves(title="steps to 1e-8", x_label="condition number", y_label="steps", series={"GD": (kappas, [5, 80, 900, 9000]), "heavy ball": (kappas, [5, 30, 95, np.inf])})
+    root = parse(render_svg(figure))
+    lines = root.findall(f"{SVG}polyline")
+    assert [len(p.get("points").split()) for p in lines] == [4, 3]  # the non-finite point is left out
+    assert {t.text for t in root.iter(f"{SVG}text")} >= {"GD", "heavy ball", "condition number (log scale)", "steps (log scale)", "1e+03"}
