@@ -23,7 +23,7 @@ TOPIC = "optimizers"
 def test_reference_scores_full_marks(grader):
     result = grade_source(grader, (ROOT / "solutions" / "optimizers.py").read_text(), TOPIC)
     assert {c.id: c.status for c in result.checks if c.status != PASSED} == {}
-    assert result.points == result.max_points == 33
+    assert result.points == result.max_points == 37
 
 
 def test_stub_scores_zero_not_attempted(grader):

@@ -3,7 +3,8 @@
 Every draw keeps what each known mistake needs to show: a momentum beta >= 0.5 (EMA, dampening and the Nesterov
 point differ by O(beta)), one adaptive run with a large eps (0.05 to 1, where eps inside the square root shows),
 RMSprop with its default alpha, Adam with its default betas for the bias corrections, and schedules p = 1/2 and p = 1
-among the Robbins-Monro exponents.
+among the Robbins-Monro exponents. steps_to_tolerance runs at one condition number in each of [1, 10), [10, 100),
+[100, 1000), so the momentum and Adam mistakes a student's count inherits change it (the off-by-one always shows).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.checks import Trial, check
-from checks.public.optimizers import ROSENBROCK, judge_adagrad, judge_adam, judge_momentum, judge_polyak, judge_robbins_monro, judge_rmsprop, judge_sgd, quadratic, reference_path
+from checks.public.optimizers import ROSENBROCK, judge_adagrad, judge_adam, judge_convergence, judge_momentum, judge_polyak, judge_robbins_monro, judge_rmsprop, judge_sgd, quadratic, reference_path
 
 
 def _problem(t: Trial):
@@ -58,3 +59,9 @@ def hidden_averaging(t: Trial) -> None:
     judge_polyak(t, np.vstack([x0, rows]), f"polyak_average called on x_0 .. x_{steps} of heavy ball on {problem.name}")
     exponents = np.concatenate([[0.5, 1.0], t.rng.uniform(-0.5, 2.5, int(t.rng.integers(2, 6)))])
     judge_robbins_monro(t, t.rng.permutation(exponents), int(t.rng.integers(1, 500)))
+
+
+@check("hidden_convergence", "steps_to_tolerance: gd, heavy_ball and adam at three random condition numbers (one in each decade up to 1000), random tol")
+def hidden_convergence(t: Trial) -> None:
+    kappas = [float(np.exp(t.rng.uniform(np.log(lo), np.log(10 * lo)))) for lo in (1.0, 10.0, 100.0)]
+    judge_convergence(t, kappas, tol=float(10 ** t.rng.uniform(-8, -3)))

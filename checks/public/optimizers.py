@@ -81,6 +81,12 @@ RM_HARMONIC = Mistake(
     "sum t^(-p) = inf for every p <= 1 (p = 1 included): the condition is 1/2 < p <= 1.",
 )
 
+COUNT_OFF_BY_ONE = Mistake(
+    "count-includes-start",
+    "the count of steps is one too many: the starting point x0 is counted as a step (the count starts at 1)",
+    "Count the calls to the step function: 0 if f(x0) - f* <= tol already, k if x_k is the first point within tol.",
+)
+
 
 # ---- problems and grader-side runs ----------------------------------------------------------------------------------
 
@@ -170,6 +176,11 @@ def adam_wrong(params, grads, state, lr, beta1, beta2, eps, correct_m=True, corr
     m_hat = m / (1 - beta1**step) if correct_m else m
     v_hat = v / (1 - beta2**step) if correct_v else v
     return params - lr * m_hat / (np.sqrt(v_hat + eps) if inside else np.sqrt(v_hat) + eps), (step, m, v)
+
+
+def dampened_momentum(params, grads, state, lr, beta):
+    d = -lr * grads if state is None else beta * state[0] - lr * (1 - beta) * grads
+    return params + d, (d,)
 
 
 # ---- the student's trajectory, and how it is judged ------------------------------------------------------------------
@@ -558,3 +569,118 @@ def robbins_monro_contract(t: Trial) -> None:
         (np.array([np.inf]), 5, "the schedule has an infinite exponent"),
     ):
         expect_value_error(t, why, "robbins_monro", schedule, horizon)
+
+
+# ---- convergence: steps to reach the tolerance against the condition number -----------------------------------------
+
+METHODS = ("gd", "heavy_ball", "adam")
+
+
+def convergence_hyper(method: str, kappa: float) -> dict[str, float]:
+    """The documented hyper-parameters of steps_to_tolerance for this method and kappa (L = kappa, mu = 1)."""
+    root = np.sqrt(kappa)
+    return {"gd": {"lr": 1.0 / kappa}, "heavy_ball": {"lr": 4.0 / (root + 1.0) ** 2, "beta": ((root - 1.0) / (root + 1.0)) ** 2}, "adam": {"lr": 0.01}}[method]
+
+
+def count_steps(step: Callable[..., Any], kappa: float, tol: float, max_steps: int, hyper: dict[str, float]) -> int:
+    """The documented count, grader side, for any step function on 1/2 x^T diag(1, kappa) x from (1, 1)."""
+    diagonal, x, state, count = np.array([1.0, kappa]), np.ones(2), None, 0
+    with np.errstate(all="ignore"):
+        while 0.5 * float(np.sum(diagonal * x * x)) > tol:
+            if count == max_steps:
+                return max_steps + 1
+            x, state = step(x, diagonal * x, state, **hyper)
+            count += 1
+    return count
+
+
+def convergence_mistakes(t: Trial, method: str) -> list[tuple[Mistake, Callable[..., Any]]]:
+    """The wrong step functions that change a method's counts (the step mistakes a student's count inherits)."""
+    if method == "heavy_ball":
+        return [(MOMENTUM_EMA, ema_momentum), (MOMENTUM_DAMPENING, dampened_momentum)]
+    if method == "adam":
+        return [(mistake, lambda x, g, s, lr, flags=flags: adam_wrong(x, g, s, lr, 0.9, 0.999, 1e-8, **flags)) for mistake, flags in ADAM_FLAGS]
+    return []
+
+
+def as_count(value: Any) -> int | None:
+    """An integer count as returned (an int comes back over the wire as a 0-d integer array); None for anything else."""
+    if isinstance(value, np.ndarray) and value.shape == () and np.issubdtype(value.dtype, np.integer):
+        return int(value)
+    return int(value) if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) else None
+
+
+def judge_convergence(t: Trial, kappas: list[float], tol: float | None = None, max_steps: int | None = None) -> None:
+    """Every method at every kappa against the reference's count (exactly); the figure of both is attached first."""
+    options = {k: v for k, v in (("tol", tol), ("max_steps", max_steps)) if v is not None}
+    tol_, max_ = (1e-6 if tol is None else tol), (10_000 if max_steps is None else max_steps)
+    steps = {"gd": t.ref.sgd, "heavy_ball": t.ref.heavy_ball, "adam": t.ref.adam}
+    want = {m: [t.ref.steps_to_tolerance(m, k, **options) for k in kappas] for m in METHODS}
+    for m in METHODS:
+        if want[m] != [count_steps(steps[m], k, tol_, max_, convergence_hyper(m, k)) for k in kappas]:
+            raise AssertionError(f"the reference's steps_to_tolerance({m!r}) disagrees with the grader's count: the check is wrong")
+    got = {m: [t.call("steps_to_tolerance", m, k, **options) for k in kappas] for m in METHODS}
+    series: dict[str, tuple[list[float], list[float]]] = {}
+    for m in METHODS:
+        series[f"{m} (reference)"] = (kappas, want[m])
+        mine = [(k, as_count(g)) for k, g in zip(kappas, got[m]) if as_count(g) is not None]
+        series[f"{m} (yours)"] = ([k for k, _ in mine], [g for _, g in mine])
+    t.figure(plots.curves(title="steps to reach f - f* <= tol against the condition number", x_label="condition number", y_label="steps", series=series))
+    extra = "".join(f", {k}={v!r}" for k, v in options.items())
+    for m in METHODS:
+        counts = [as_count(g) for g in got[m]]
+        for k, g, c in zip(kappas, got[m], counts):
+            if c is None:
+                t.fail(f"steps_to_tolerance({m!r}, {k!r}{extra}) returned {describe(g)}; expected an int")
+        if counts == want[m]:
+            continue
+        i = next(i for i, (c, w) in enumerate(zip(counts, want[m])) if c != w)
+        first = f"steps_to_tolerance({m!r}, {kappas[i]!r}{extra}): got {counts[i]} steps, expected {want[m][i]} (condition numbers {', '.join(f'{k:g}' for k in kappas)}: got {counts}, expected {want[m]})"
+        variants = [(COUNT_OFF_BY_ONE, [min(w + 1, max_ + 1) for w in want[m]])]
+        variants += [(mistake, [count_steps(step, k, tol_, max_, convergence_hyper(m, k)) for k in kappas]) for mistake, step in convergence_mistakes(t, m)]
+        for mistake, variant in variants:
+            if counts == variant:
+                t.fail(f"{first}; your answer matches a known mistake: {mistake.title}. {mistake.fix}", mistake=mistake)
+        t.fail(first)
+
+
+@check("convergence", "steps_to_tolerance: gd, heavy_ball and adam on condition numbers 1, 10, 100, 1000 (counts exactly the reference's)")
+def convergence(t: Trial) -> None:
+    judge_convergence(t, [1.0, 10.0, 100.0, 1000.0])
+
+
+def judge_count(t: Trial, args: tuple, options: dict[str, Any], why: str) -> None:
+    want = t.ref.steps_to_tolerance(*args, **options)
+    got = t.call("steps_to_tolerance", *args, **options)
+    what = f"steps_to_tolerance({', '.join(repr(a) for a in args)}{''.join(f', {k}={v!r}' for k, v in options.items())}) ({why})"
+    if as_count(got) is None:
+        t.fail(f"{what}: returned {describe(got)}; expected an int")
+    if as_count(got) != want:
+        cap = options.get("max_steps", 10_000) + 1
+        if as_count(got) == min(want + 1, cap):
+            t.fail(f"{what}: got {got}, expected {want}; your answer matches a known mistake: {COUNT_OFF_BY_ONE.title}. {COUNT_OFF_BY_ONE.fix}", mistake=COUNT_OFF_BY_ONE)
+        t.fail(f"{what}: got {got}, expected {want}")
+
+
+@check("steps_to_tolerance_contract", "steps_to_tolerance: defaults tol = 1e-6, max_steps = 10_000; max_steps + 1 when not reached; 0 at x0; ValueError")
+def steps_to_tolerance_contract(t: Trial) -> None:
+    judge_count(t, ("gd", 30.0), {}, "the defaults tol = 1e-6, max_steps = 10_000")
+    judge_count(t, ("gd", 4), {"tol": 1e-3}, "an int kappa")
+    judge_count(t, ("gd", 1000.0), {"tol": 1e-12}, "not reached in the default max_steps = 10_000 steps: 10001")
+    judge_count(t, ("gd", 1000.0), {"max_steps": 100}, "not reached in 100 steps: 101")
+    judge_count(t, ("gd", 1000.0), {"max_steps": 0}, "max_steps = 0 and f(x0) > tol: 1")
+    judge_count(t, ("gd", 10.0), {"tol": 5.5}, "f(x0) - f* = 5.5 <= tol: 0 steps")
+    judge_count(t, ("gd", 10.0), {"tol": 1e-4, "max_steps": t.ref.steps_to_tolerance("gd", 10.0, tol=1e-4)}, "reached at exactly max_steps")
+    for args, options, why in (
+        (("nesterov", 10.0), {}, "method 'nesterov' is not one of gd, heavy_ball, adam"),
+        (("GD", 10.0), {}, "method 'GD' (the names are lower case)"),
+        (("gd", 0.5), {}, "kappa = 0.5 < 1"),
+        (("heavy_ball", float("nan")), {}, "kappa is NaN"),
+        (("adam", float("inf")), {}, "kappa is infinite"),
+        (("gd", 10.0), {"tol": 0.0}, "tol = 0"),
+        (("gd", 10.0), {"tol": -1e-6}, "tol < 0"),
+        (("gd", 10.0), {"max_steps": -1}, "max_steps = -1"),
+        (("gd", 10.0), {"max_steps": 2.5}, "max_steps = 2.5 is not an integer"),
+        (("gd", 10.0), {"max_steps": True}, "max_steps = True is a bool, not an integer"),
+    ):
+        expect_value_error(t, why, "steps_to_tolerance", *args, **options)
