@@ -1,0 +1,70 @@
+"""What every topic of course.yaml must satisfy: the reference scores full marks, the untouched stub scores zero
+("not attempted") and carries the reference's contract, the docstring examples hold, and every known mistake the
+checks name has a submission (tests/mistakes/<topic>.yaml) that is detected by name. A new topic is covered by its
+course.yaml entry; its own test file keeps only what is particular to it."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import inspect
+
+import pytest
+
+from autograder.compare import Mistake
+from autograder.config import load_course
+from autograder.results import FAILED, NOT_ATTEMPTED, PASSED
+
+from conftest import ROOT, grade_source, statuses
+from mistakes import known_mistakes
+
+TOPICS = [t.id for t in load_course(ROOT / "course.yaml").topics]
+KNOWN = {topic: known_mistakes(topic) for topic in TOPICS}
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_reference_scores_full_marks(grader, topic: str):
+    result = grade_source(grader, (ROOT / "solutions" / f"{topic}.py").read_text(), topic)
+    assert {c.id: c.status for c in result.checks if c.status != PASSED} == {}
+    assert result.points == result.max_points == grader.course.topic(topic).points
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_stub_scores_zero_not_attempted(grader, topic: str):
+    result = grade_source(grader, (ROOT / "exercises" / f"{topic}.py").read_text(), topic)
+    assert set(statuses(result).values()) == {NOT_ATTEMPTED}
+    assert result.points == 0
+    assert all("not attempted (raises NotImplementedError)" in c.message for c in result.checks)
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_stub_has_the_reference_contract_and_no_private_helpers(topic: str):
+    stub, ref = importlib.import_module(f"exercises.{topic}"), importlib.import_module(f"solutions.{topic}")
+    assert stub.__all__ == ref.__all__
+    for name in ref.__all__:
+        assert inspect.signature(getattr(stub, name)) == inspect.signature(getattr(ref, name)), name
+        assert getattr(stub, name).__doc__ == getattr(ref, name).__doc__, name
+    assert [n for n, v in vars(stub).items() if inspect.isfunction(v)] == ref.__all__
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_reference_docstring_examples_hold(topic: str):
+    assert doctest.testmod(importlib.import_module(f"solutions.{topic}"), raise_on_error=False).failed == 0
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_every_mistake_the_checks_name_has_a_submission(topic: str):
+    checks = importlib.import_module(f"checks.public.{topic}")
+    declared = {m.id for m in vars(checks).values() if isinstance(m, Mistake)}
+    assert declared == {k.mistake for k in KNOWN[topic].values()}
+
+
+@pytest.mark.parametrize("topic, name", [(topic, name) for topic in TOPICS for name in sorted(KNOWN[topic])])
+def test_known_mistake_is_detected_by_name(grader, topic: str, name: str):
+    known = KNOWN[topic][name]
+    result = grade_source(grader, known.source, topic)
+    assert {c.id for c in result.checks if c.status == FAILED} == known.fails
+    for c in result.checks:
+        if c.id in known.fails:
+            assert c.mistake is not None and c.mistake["id"] == known.mistake, (c.id, c.message)
+            assert "your answer matches a known mistake" in c.message
