@@ -24,7 +24,14 @@ import numpy as np
 
 from .compare import CheckFailed, Mistake, assert_close
 
-__all__ = ["check", "Check", "Trial", "Program", "StudentError", "CheckFailed", "Mistake", "checks_in"]
+__all__ = ["check", "Check", "Trial", "Program", "StudentError", "CheckFailed", "Mistake", "USES_AUTOGRAD", "checks_in"]
+
+
+USES_AUTOGRAD = Mistake(
+    "uses-autograd",
+    "the gradient was computed by torch.autograd, not by hand",
+    "Write the backward pass from the chain rule with array operations; this exercise grades exactly that.",
+)
 
 
 @dataclass(frozen=True)
@@ -32,13 +39,18 @@ class Check:
     id: str
     title: str
     fn: Callable[["Trial"], None]
+    autograd: bool = True
 
 
-def check(check_id: str, title: str) -> Callable[[Callable[["Trial"], None]], Callable[["Trial"], None]]:
-    """Declare a check; its points come from course.yaml (``topics[].checks.<check_id>``)."""
+def check(check_id: str, title: str, *, autograd: bool = True) -> Callable[[Callable[["Trial"], None]], Callable[["Trial"], None]]:
+    """Declare a check; its points come from course.yaml (``topics[].checks.<check_id>``).
+
+    ``autograd=False``: the check grades a backward pass written by hand, so the student's code runs with torch's
+    autodiff refused (autograder.autograd_guard) and a use of it fails the check as USES_AUTOGRAD.
+    """
 
     def register(fn: Callable[[Trial], None]) -> Callable[[Trial], None]:
-        fn.__autograder_check__ = Check(check_id, title, fn)  # type: ignore[attr-defined]
+        fn.__autograder_check__ = Check(check_id, title, fn, autograd)  # type: ignore[attr-defined]
         return fn
 
     return register
@@ -52,8 +64,9 @@ def checks_in(module: ModuleType) -> list[Check]:
 class StudentError(Exception):
     """Student code raised while a check was running it."""
 
-    def __init__(self, call: str, error: dict[str, Any]):
+    def __init__(self, call: str, error: dict[str, Any], *, step: int | None = None):
         self.call = call
+        self.step = step  # the index of the program step that raised
         self.type = str(error.get("type", "Exception"))
         self.text = str(error.get("message", ""))
         self.traceback = str(error.get("traceback", ""))
@@ -121,11 +134,17 @@ class Program:
             return {"list": [self._spec(v) for v in value]}
         if isinstance(value, tuple):
             return {"tuple": [self._spec(v) for v in value]}
+        if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+            return {"dict": [[k, self._spec(v)] for k, v in value.items()]}
         if value is None:
             return {"n": None}
         if isinstance(value, (bool, int, float, str)):
             return {"lit": value}
         raise TypeError(f"a check can send arrays, tensors, numbers and strings to the worker, not {type(value).__name__}")
+
+    @property
+    def steps(self) -> int:
+        return len(self._steps)
 
     def _add(self, step: dict[str, Any], label: str) -> Var:
         var = Var(f"v{len(self._steps)}", label)
@@ -142,6 +161,13 @@ class Program:
     def method(self, obj: Var, name: str, *args: Any, **kwargs: Any) -> Var:
         spec = {"op": "method", "obj": obj.name, "name": name, "args": [self._spec(a) for a in args], "kwargs": {k: self._spec(v) for k, v in kwargs.items()}}
         return self._add(spec, _describe_call(f"{obj.label}.{name}", args, kwargs))
+
+    def operator(self, name: str, *operands: Any) -> Var:
+        """Python's operator ``name`` (add, sub, mul, truediv, pow, neg) on student objects and numbers, with its
+        reflected forms: ``operator("mul", 2.0, v)`` runs ``2.0 * v``, so the student's ``__rmul__``."""
+        symbol = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "pow": "**"}
+        label = f"-{_label(operands[0])}" if name == "neg" else f" {symbol[name]} ".join(_label(o) for o in operands)
+        return self._add({"op": "operator", "name": name, "args": [self._spec(o) for o in operands]}, label)
 
     def attr(self, obj: Var, name: str) -> Var:
         return self._add({"op": "attr", "obj": obj.name, "name": name}, f"{obj.label}.{name}")
@@ -164,13 +190,15 @@ class Program:
     def run(self, *returns: Any) -> list[Any]:
         """Execute the steps; return the requested values as arrays (or tuples of arrays, or None)."""
         specs = [self._spec(r) for r in returns]
-        header = {"op": "run", "program": self._steps, "returns": specs}
+        header = {"op": "run", "program": self._steps, "returns": specs, "autograd": self._trial.autograd}
         reply, arrays = self._trial._request(header, self._arrays, self._labels[-1] if self._labels else "program")
         if not reply.get("ok"):
             error = reply.get("error") or {}
             step = error.get("step")
             label = self._labels[step] if isinstance(step, int) and 0 <= step < len(self._labels) else "your code"
-            raise StudentError(label, error)
+            if not self._trial.autograd and error.get("type") == "AutogradNotAllowed":
+                raise CheckFailed(f"{label}: {error.get('message')}; your answer matches a known mistake: {USES_AUTOGRAD.title}. {USES_AUTOGRAD.fix}", mistake=USES_AUTOGRAD)
+            raise StudentError(label, error, step=step if isinstance(step, int) else None)
         values = reply.get("values")
         if not isinstance(values, list) or len(values) != len(returns):
             raise CheckFailed("the worker's answer has the wrong number of values")
@@ -192,8 +220,9 @@ def _from_wire(spec: Any, arrays: list[np.ndarray], depth: int) -> Any:
 class Trial:
     """Everything one run of one check (on one device) needs; created by the grading engine."""
 
-    def __init__(self, *, rng: np.random.Generator, device: str, reference: ModuleType, tolerance: Callable[[str], Any], request: Callable[..., Any]):
+    def __init__(self, *, rng: np.random.Generator, device: str, reference: ModuleType, tolerance: Callable[[str], Any], request: Callable[..., Any], autograd: bool = True):
         self.rng = rng
+        self.autograd = autograd  # False: the student's code runs with torch's autodiff refused
         self.device = device
         self.ref = reference
         self._tolerance = tolerance
@@ -228,12 +257,19 @@ class Trial:
 
     def raises(self, exception: str, fn: str, *args: Any, **kwargs: Any) -> StudentError:
         """Expect the student's ``fn`` to raise ``exception`` (by class name) on these arguments."""
-        call = _describe_call(fn, args, kwargs)
+        program = self.program()
+        return self.raises_in(exception, program, program.call(fn, *args, **kwargs))
+
+    def raises_in(self, exception: str, program: Program, step: Var) -> StudentError:
+        """Expect running ``program`` up to its last step, ``step``, to raise ``exception`` (by class name) there."""
+        call = step.label
         try:
-            self.call(fn, *args, **kwargs)
+            program.run(step)
         except StudentError as exc:
             if exc.not_attempted:
                 raise
+            if exc.step != program.steps - 1:
+                raise CheckFailed(f"{exc.call}: raised {exc.type} ({exc.text}) before {call} ran; expected {call} to raise {exception}") from None
             if exc.type == exception:
                 return exc
             raise CheckFailed(f"{call}: raised {exc.type} ({exc.text}); expected {exception}") from None

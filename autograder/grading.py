@@ -274,7 +274,7 @@ class Grader:
         def request(header: dict[str, Any], arrays: list[np.ndarray]) -> tuple[dict[str, Any], list[np.ndarray]]:
             return worker.request(header, arrays, timeout=max(deadline - time.monotonic(), 0.001))
 
-        trial = Trial(rng=np.random.default_rng(seed), device=device, reference=reference, tolerance=lambda dtype: self.course.tolerance(dtype, device), request=request)
+        trial = Trial(rng=np.random.default_rng(seed), device=device, reference=reference, tolerance=lambda dtype: self.course.tolerance(dtype, device), request=request, autograd=chk.autograd)
         outcome = self._judge(chk, topic, trial)
         outcome.figures = trial.figures
         return outcome

@@ -2,13 +2,15 @@
 
 It loads one submission module, then executes *programs* the grader sends: short lists of steps (call a student
 function, construct a student class, call a method, read an attribute, build a trusted component, take an autograd
-gradient) over inputs that arrive as plain arrays. It answers with plain arrays only. Nothing here is trusted by the
+gradient, apply a Python operator) over inputs that arrive as plain arrays. It answers with plain arrays only. Nothing here is trusted by the
 grader: whatever comes back is validated and compared in the grading process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import linecache
+import operator
 import os
 import sys
 import traceback
@@ -17,13 +19,15 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from . import components
+from . import autograd_guard, components
 from .exchange import read_frame, write_frame
 
 __all__ = ["serve", "to_wire"]
 
 _MAX_TRACEBACK = 4000
 _MAX_DEPTH = 8
+# Python's own operators, so `2 * v` goes through float.__mul__ and then the student's __rmul__, as in their code.
+_OPERATORS = {name: getattr(operator, name) for name in ("add", "sub", "mul", "truediv", "pow", "neg")}
 
 
 def to_wire(value: Any, arrays: list[np.ndarray], depth: int = 0) -> dict[str, Any]:
@@ -90,6 +94,8 @@ class _Session:
             return [self.resolve(s, env, arrays) for s in spec["list"]]
         if "tuple" in spec:
             return tuple(self.resolve(s, env, arrays) for s in spec["tuple"])
+        if "dict" in spec:
+            return {str(k): self.resolve(v, env, arrays) for k, v in spec["dict"]}
         if "n" in spec:
             return None
         raise ValueError(f"bad value spec {spec!r}")
@@ -109,6 +115,8 @@ class _Session:
                 result = getattr(env[step["obj"]], step["name"])(*args, **kwargs)
             elif op == "value":
                 result = args[0]
+            elif op == "operator":
+                result = _OPERATORS[step["name"]](*args)
             elif op == "attr":
                 result = getattr(env[step["obj"]], step["name"])
             elif op == "component":
@@ -185,7 +193,9 @@ def serve(rfile: BinaryIO, wfile: BinaryIO, *, device: str = "cpu", threads: int
                 )
                 reply, out = {"ok": True}, []
             elif request["op"] == "run":
-                values = session.run(request["program"], request["returns"], arrays)
+                # A check of a backward pass written by hand runs the student's code with torch's autodiff refused.
+                with contextlib.nullcontext() if request.get("autograd", True) else autograd_guard.forbidden():
+                    values = session.run(request["program"], request["returns"], arrays)
                 out: list[np.ndarray] = []
                 reply = {"ok": True, "values": [to_wire(v, out) for v in values]}
             else:
