@@ -5,8 +5,8 @@ student's code with torch's differentiation engines replaced by a guard. Every w
 (``Tensor.backward``, ``torch.autograd.grad``, ``torch.autograd.functional``, ``torch.func.grad``/``vjp``/``jacrev``)
 ends in ``Variable._execution_engine``; forward mode (``torch.autograd.forward_ad``, ``torch.func.jvp``/``jacfwd``)
 must enter a dual level first. A use is recorded even when the student's code catches the error, and a guard the
-code removed counts as a use. This detects; it cannot prevent code that rebuilds torch's engine from its C
-extension on purpose (SECURITY.md lists it).
+code removed counts as a use. This detects the APIs; it does not stop code written to evade it, which can still
+reach the engine's C class another way (``object.__subclasses__()``) or keep a handle taken before the check ran.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ class _Refusal:
 # (module, attribute, what a student did to reach it)
 _ENTRY_POINTS = (
     ("torch.autograd.variable", "Variable._execution_engine", "torch's backward engine (Tensor.backward, torch.autograd.grad, torch.func)"),
+    ("torch._C", "_ImperativeEngine", "torch's backward engine (a new torch._C._ImperativeEngine)"),
     ("torch._functorch.predispatch", "_enter_dual_level", "forward-mode autodiff (torch.autograd.forward_ad, torch.func.jvp)"),
     ("torch._C", "_enter_dual_level", "forward-mode autodiff (torch._C._enter_dual_level)"),
 )
