@@ -88,7 +88,7 @@ def test_missing_file_is_not_attempted(toy_grader, tmp_path: Path):
 
 def test_a_file_must_be_named_after_its_topic(toy_grader, tmp_path: Path):
     (tmp_path / "other.py").write_text("")
-    with pytest.raises(UsageError, match=r"must be named after its topic \(toy\.py\)"):
+    with pytest.raises(UsageError, match=r"must be named after its topic \(toy\.py, or \.ipynb\)"):
         Submission.from_path(tmp_path / "other.py", toy_grader.course)
 
 
