@@ -68,6 +68,37 @@ def selftest(topics: tuple[str, ...], device: str, fmt: str, output: Path | None
     _exit(lambda: selftest_module.main(course=course, topics=topics, device=device, fmt=fmt, output=output, sandbox=sandbox, jobs=jobs))
 
 
+@main.group()
+def release() -> None:
+    """Build what students and nbgrader get, from the course's own files."""
+
+
+@release.command("student")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--course", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="course.yaml to use (default: $AUTOGRADER_COURSE, else the nearest one above the current folder).")
+@click.option("--force", is_flag=True, help="Replace OUT (and OUT.zip) if they exist.")
+def release_student(out: Path, course: Path | None, force: bool) -> None:
+    """Write the student bundle to OUT (a folder) and OUT.zip: the stubs, the public
+    checks with their fixed inputs and recorded expected answers, the grader, and a
+    README. No reference solution, hidden check or course secret goes in."""
+    from . import bundle
+
+    _exit(lambda: bundle.main(out=out, course=course, force=force))
+
+
+@release.command("nbgrader")
+@click.argument("course_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--topic", "-t", "topics", multiple=True, metavar="ID", help="Release only this topic (repeatable; default: all).")
+@click.option("--course", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="course.yaml to use (default: $AUTOGRADER_COURSE, else the nearest one above the current folder).")
+@click.option("--force", is_flag=True, help="Overwrite existing source notebooks.")
+def release_nbgrader(course_dir: Path, topics: tuple[str, ...], course: Path | None, force: bool) -> None:
+    """Write an nbgrader course folder to COURSE_DIR: source/<topic>/<topic>.ipynb per
+    topic and an nbgrader_config.py that grades submissions with this grader."""
+    from . import nbgrader_release
+
+    _exit(lambda: nbgrader_release.main(course_dir=course_dir, topics=topics, course=course, force=force))
+
+
 def _exit(action) -> None:  # type: ignore[no-untyped-def]
     try:
         code = action()

@@ -14,9 +14,10 @@ from typing import Any
 
 from .errors import ConfigError
 
-__all__ = ["Course", "Topic", "Limits", "SelfTest", "Tolerance", "load_course", "find_course_file", "DEVICES"]
+__all__ = ["Course", "Topic", "Limits", "SelfTest", "Tolerance", "Hidden", "load_course", "find_course_file", "DEVICES", "SOLUTIONS", "RECORDED"]
 
 DEVICES = ("cpu", "cuda")
+SOLUTIONS, RECORDED = "solutions", "recorded"  # where t.ref comes from: solutions/<id>.py, or answers/<id>.npz (a student bundle)
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -44,6 +45,14 @@ class SelfTest:
 
 
 @dataclass(frozen=True)
+class Hidden:
+    """A student bundle's stand-in for the hidden checks it does not contain: how many, and their points."""
+
+    checks: int
+    points: float
+
+
+@dataclass(frozen=True)
 class Topic:
     id: str
     title: str
@@ -53,6 +62,7 @@ class Topic:
     devices: tuple[str, ...]
     root: Path
     selftest: SelfTest = SelfTest(threshold=0.9, wall_s=2.0)
+    hidden: Hidden | None = None  # reference: recorded only; the checks themselves run at submission
 
     @property
     def stub(self) -> Path:
@@ -70,6 +80,11 @@ class Topic:
     def hidden_checks(self) -> Path:
         return self.root / "checks" / "hidden" / f"{self.id}.py"
 
+    @property
+    def answers(self) -> Path:
+        """The recorded reference (reference: recorded)."""
+        return self.root / "answers" / f"{self.id}.npz"
+
 
 @dataclass(frozen=True)
 class Course:
@@ -83,6 +98,7 @@ class Course:
     uid_base: int
     hide: tuple[Path, ...]
     topics: tuple[Topic, ...] = field(default=())
+    reference: str = SOLUTIONS
 
     @property
     def root(self) -> Path:
@@ -226,6 +242,14 @@ def _selftest(where: _Where, value: Any, path: str, base: SelfTest, keys: dict[s
     return SelfTest(threshold=threshold, wall_s=wall_s, equivalent=dict(equivalent))
 
 
+def _hidden(where: _Where, value: Any, path: str, reference: str) -> Hidden:
+    if reference != RECORDED:
+        raise where.error(path, f"{path}: only with reference: {RECORDED} (a student bundle); with {reference}, list the hidden checks under checks")
+    value = _mapping(where, value, path, _HIDDEN)
+    checks = _number(where, _required(where, value, "checks", path), f"{path}.checks", positive=True, integer=True)
+    return Hidden(checks=int(checks), points=_number(where, _required(where, value, "points", path), f"{path}.points", positive=True))
+
+
 def _devices(where: _Where, value: Any, path: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not value or any(d not in DEVICES for d in value):
         raise where.error(path, f"{path}: expected a non-empty list of {' / '.join(DEVICES)}, got {value!r}")
@@ -256,6 +280,7 @@ _TOP = {
     "sandbox": "worker isolation: uid_base, extra paths to hide",
     "selftest": "how `grade selftest` judges the checks: threshold, wall_s",
     "topics": "the topics in the order they are graded",
+    "reference": "where checks get the reference: 'solutions' (solutions/<id>.py) or 'recorded' (answers/<id>.npz, a student bundle)",
 }
 _SEED = {
     "public": "the fixed seed of the public checks' inputs",
@@ -270,7 +295,9 @@ _TOPIC = {
     "limits": "overrides of the default limits",
     "devices": "overrides of the default devices",
     "selftest": "overrides of the self-test threshold, and the mutants declared equivalent (id: why)",
+    "hidden": "reference: recorded only: {checks: how many hidden checks, points: their total}, graded at submission",
 }
+_HIDDEN = {"checks": "how many hidden checks the topic has", "points": "the hidden checks' points in total"}
 _SELFTEST = {
     "threshold": "share of the non-equivalent mutants the checks must catch (0.9 = 90%)",
     "wall_s": "wall-clock seconds for one check of one mutant",
@@ -306,6 +333,9 @@ def load_course(path: Path) -> Course:
 
     data = _mapping(where, data, "", _TOP)
     title = _string(where, _required(where, data, "course", ""), "course")
+    reference = data.get("reference", SOLUTIONS)
+    if reference not in (SOLUTIONS, RECORDED):
+        raise where.error("reference", f"reference: expected {SOLUTIONS} or {RECORDED}, got {_kind(reference)}")
 
     seed = _mapping(where, data.get("seed", {}), "seed", _SEED)
     public_seed = int(_number(where, seed.get("public", 0), "seed.public", integer=True))
@@ -362,8 +392,10 @@ def load_course(path: Path) -> Course:
             devices=_devices(where, raw["devices"], f"{at}.devices") if "devices" in raw else default_devices,
             root=path.parent,
             selftest=_selftest(where, raw.get("selftest", {}), f"{at}.selftest", default_selftest, {**_SELFTEST, "equivalent": "mutant id -> why no input tells it from the reference"}),
+            hidden=_hidden(where, raw["hidden"], f"{at}.hidden", reference) if "hidden" in raw else None,
         )
-        for label, required_file in (("stub", topic.stub), ("reference solution", topic.solution), ("public checks", topic.public_checks)):
+        reference_file = ("recorded reference", topic.answers) if reference == RECORDED else ("reference solution", topic.solution)
+        for label, required_file in (("stub", topic.stub), reference_file, ("public checks", topic.public_checks)):
             if not required_file.is_file():
                 raise where.error(f"{at}.id", f"{at}: topic {topic_id!r} has no {label}: {required_file} does not exist")
         topics.append(topic)
@@ -379,5 +411,6 @@ def load_course(path: Path) -> Course:
         uid_base=uid_base,
         hide=hide,
         topics=tuple(topics),
+        reference=reference,
     )
 

@@ -16,12 +16,12 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
 from .checks import Check, CheckFailed, StudentError, Trial, checks_in
-from .config import Course, Limits, Topic
+from .config import RECORDED, Course, Limits, Topic
 from .errors import ConfigError, SandboxUnavailable, UsageError
 from .results import ERROR, FAILED, NOT_ATTEMPTED, PASSED, CheckResult, Report, TopicResult
 from .sandbox import PROCESS, STRICT
@@ -58,10 +58,15 @@ class _Outcome:
 
 
 class Grader:
-    """A grading session over one course. Use as a context manager; ``grade`` may be called many times."""
+    """A grading session over one course. Use as a context manager; ``grade`` may be called many times.
 
-    def __init__(self, *, course: Course, sandbox: str = "auto", devices: Iterable[str] = ("cpu",), hide: Iterable[Path] = (), use_forkserver: bool | None = None):
+    ``wrap_reference(topic, reference)`` replaces a topic's reference for its checks (``grade release student`` records
+    the answers the public checks get through it).
+    """
+
+    def __init__(self, *, course: Course, sandbox: str = "auto", devices: Iterable[str] = ("cpu",), hide: Iterable[Path] = (), cover: Iterable[Path] = (), use_forkserver: bool | None = None, wrap_reference: Callable[[Topic, Any], Any] | None = None):
         self.course = course
+        self._wrap_reference = wrap_reference
         self.devices = list(devices)
         if use_forkserver is None:
             use_forkserver = sys.platform.startswith("linux")
@@ -69,6 +74,7 @@ class Grader:
             raise SandboxUnavailable(f"--sandbox strict: needs Linux namespaces; this is {sys.platform}")
         root = course.root
         self._hide = [str(p) for p in [root / "solutions", root / "checks" / "hidden", *course.hide, *hide]]
+        self._cover = [str(p) for p in [root, *cover]]  # emptied for workers, but for the interpreter's own folders
         if course.secret_file is not None:
             self._hide.append(str(course.secret_file))
         wanted = PROCESS if sandbox == PROCESS else STRICT
@@ -84,7 +90,7 @@ class Grader:
                 f"note: no course secret (set {course.secret_env}): hidden-check inputs depend on the submission alone;"
                 " set one when grading for credit."
             )
-        self._modules: dict[str, tuple[ModuleType, list[tuple[Check, bool]]]] = {}
+        self._modules: dict[str, tuple[Any, list[tuple[Check, bool]]]] = {}
         self._calls: dict[tuple[str, str], set[str]] = {}
 
     # ---- session ---------------------------------------------------------------------------------------------------
@@ -111,7 +117,7 @@ class Grader:
     def _try_strict(self) -> str | None:
         """Start one strict worker with nothing in it: None when that works, else what went wrong."""
         self._spawner.mode = STRICT
-        worker, slot = self._spawner.spawn(device="cpu", limits=Limits(wall_s=30, cpu_s=30, memory_mb=512, output_kb=4), hide=self._hide, cover=[str(self.course.root)])
+        worker, slot = self._spawner.spawn(device="cpu", limits=Limits(wall_s=30, cpu_s=30, memory_mb=512, output_kb=4), hide=self._hide, cover=self._cover)
         try:
             reply, _ = worker.request({"op": "load", "module": "probe", "filename": "<probe>", "source": "", "folder": None}, [], timeout=30)
             return reply.get("sandbox_error") or (None if reply.get("ok") else str(reply.get("error")))
@@ -132,7 +138,7 @@ class Grader:
 
     # ---- course material (trusted) ---------------------------------------------------------------------------------
 
-    def _material(self, topic: Topic) -> tuple[ModuleType, list[tuple[Check, bool]]]:
+    def _material(self, topic: Topic) -> tuple[Any, list[tuple[Check, bool]]]:
         if topic.id in self._modules:
             return self._modules[topic.id]
         found: dict[str, tuple[Check, bool]] = {}
@@ -149,7 +155,14 @@ class Grader:
         missing = [c for c in topic.checks if c not in found]
         if missing:
             raise ConfigError(f"{self.course.path.name}: topic {topic.id!r} lists checks that no check module defines: {', '.join(missing)}")
-        reference = _import(f"solutions.{topic.id}", topic.solution)
+        if self.course.reference == RECORDED:
+            from .recorded import load
+
+            reference: Any = load(path=topic.answers, topic=topic.id)
+        else:
+            reference = _import(f"solutions.{topic.id}", topic.solution)
+        if self._wrap_reference is not None:
+            reference = self._wrap_reference(topic, reference)
         self._modules[topic.id] = (reference, [found[c] for c in topic.checks])
         return self._modules[topic.id]
 
@@ -186,7 +199,8 @@ class Grader:
             raise UsageError(f"devices {list(devices or [])}: this grader runs on {', '.join(self.devices)}")
         mode = self.mode
         results = [self._grade_topic(topic, submission.sources.get(topic.id), public_only, using, checks, until_failure) for topic in chosen]
-        return Report(course=self.course.title, submission=submission.label, sandbox=mode, devices=using, topics=results, notes=list(self.notes))
+        hidden = [f"{t.id}: hidden checks ({t.hidden.checks}, {t.hidden.points:g} points) run when you submit; this grade counts public checks only" for t in chosen if t.hidden]
+        return Report(course=self.course.title, submission=submission.label, sandbox=mode, devices=using, topics=results, notes=[*self.notes, *hidden])
 
     def _grade_topic(self, topic: Topic, source: Source | None, public_only: bool, using: list[str], only: Sequence[str] | None = None, until_failure: bool = False) -> TopicResult:
         reference, checks = self._material(topic)
@@ -220,7 +234,7 @@ class Grader:
             results.append(CheckResult(chk.id, chk.title, topic.checks[chk.id], merged.status, hidden, merged.message, merged.mistake, devices, figures))
         return TopicResult(topic.id, topic.title, filename, results, error=topic_error, output="\n".join(o for o in outputs if o))
 
-    def _run_device(self, topic: Topic, source: Source, reference: ModuleType, checks: list[tuple[Check, bool]], device: str, outcomes: dict[str, dict[str, _Outcome]], outputs: list[str], until_failure: bool) -> str | None:
+    def _run_device(self, topic: Topic, source: Source, reference: Any, checks: list[tuple[Check, bool]], device: str, outcomes: dict[str, dict[str, _Outcome]], outputs: list[str], until_failure: bool) -> str | None:
         """Run every check on one device, respawning the worker after a crash; returns a topic-level error."""
         worker: tuple[Worker, int] | None = None
         secret = self.course.secret()
@@ -251,7 +265,7 @@ class Grader:
 
     def _start(self, topic: Topic, source: Source, device: str) -> tuple[tuple[Worker, int], str | None]:
         keep = [source.folder] if source.folder else []
-        worker, slot = self._spawner.spawn(device=device, limits=topic.limits, hide=self._hide, cover=[str(self.course.root)], keep=keep)
+        worker, slot = self._spawner.spawn(device=device, limits=topic.limits, hide=self._hide, cover=self._cover, keep=keep)
         load = {"op": "load", "module": topic.id, "filename": source.filename, "source": source.text, "folder": source.folder}
         try:
             reply, _ = worker.request(load, [], timeout=topic.limits.wall_s + 5)
@@ -268,7 +282,7 @@ class Grader:
         worker[0].exit()
         self._spawner.release(worker[1])
 
-    def _run_check(self, chk: Check, topic: Topic, reference: ModuleType, worker: Worker, device: str, seed: int) -> _Outcome:
+    def _run_check(self, chk: Check, topic: Topic, reference: Any, worker: Worker, device: str, seed: int) -> _Outcome:
         deadline = time.monotonic() + topic.limits.wall_s
 
         def request(header: dict[str, Any], arrays: list[np.ndarray]) -> tuple[dict[str, Any], list[np.ndarray]]:

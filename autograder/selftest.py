@@ -288,11 +288,13 @@ def main(*, course: Path | None, topics: Sequence[str], device: str, fmt: str, o
     from .errors import UsageError
     from .grading import resolve_devices
     from .renderers.selftest import render
-    from .config import load_course
+    from .config import RECORDED, load_course
     from .output import deliver
     from .run import locate_course
 
     course_obj = load_course(locate_course(course, Path.cwd()))
+    if course_obj.reference == RECORDED:
+        raise UsageError(f"{course_obj.path}: a student bundle (reference: {RECORDED}) has no reference solutions to mutate; run grade selftest in the course itself")
     for topic in topics:
         course_obj.topic(topic)
     if jobs is not None and jobs < 1:
