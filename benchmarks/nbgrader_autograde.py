@@ -56,15 +56,20 @@ def main() -> None:
     parser.add_argument("--topic", default="convolution")
     parser.add_argument("--students", type=int, default=8)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        course_dir = Path(tmp)
-        run([str(BIN / "grade"), "release", "nbgrader", str(course_dir), "--topic", args.topic, "--course", str(ROOT / "course.yaml")], ROOT)
-        run([str(BIN / "nbgrader"), "generate_assignment", args.topic], course_dir)
-        paths = submissions(course_dir, args.topic, args.students)
-        autograde = run([str(BIN / "nbgrader"), "autograde", args.topic], course_dir) / len(paths)
-        grade_run = sum(run([str(BIN / "grade"), "run", str(p), "--course", str(ROOT / "course.yaml")], ROOT) for p in paths) / len(paths)
-    print(f"{args.topic}: {len(paths)} notebook submissions (reference, known mistakes, stub), {os.cpu_count()} cores")
-    print(f"  nbgrader autograde (sandboxed grader)  {autograde:6.2f} s per submission")
+    totals = {}
+    for count in (1, args.students):
+        with tempfile.TemporaryDirectory() as tmp:
+            course_dir = Path(tmp)
+            run([str(BIN / "grade"), "release", "nbgrader", str(course_dir), "--topic", args.topic, "--course", str(ROOT / "course.yaml")], ROOT)
+            run([str(BIN / "nbgrader"), "generate_assignment", args.topic], course_dir)
+            paths = submissions(course_dir, args.topic, count)
+            totals[count] = run([str(BIN / "nbgrader"), "autograde", args.topic], course_dir)
+            if count == args.students:
+                grade_run = sum(run([str(BIN / "grade"), "run", str(p), "--course", str(ROOT / "course.yaml")], ROOT) for p in paths) / count
+    autograde = totals[args.students] / args.students
+    marginal = (totals[args.students] - totals[1]) / (args.students - 1)
+    print(f"{args.topic}: {args.students} notebook submissions (reference, known mistakes, stub), {os.cpu_count()} cores")
+    print(f"  nbgrader autograde (sandboxed grader)  {autograde:6.2f} s per submission ({totals[args.students]:.1f} s in all; {totals[1]:.1f} s for one, {marginal:.2f} s for each further one)")
     print(f"  grade run, a fresh process each       {grade_run:6.2f} s per submission")
     print(f"  ratio nbgrader / grade run            {autograde / grade_run:6.2f}x")
 
