@@ -9,7 +9,7 @@ import click
 
 from .errors import GraderError
 
-FORMATS = ("text", "json", "gradescope", "junit")
+FORMATS = ("text", "json", "gradescope", "junit", "markdown")
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -34,16 +34,19 @@ def main(ctx: click.Context) -> None:
 @click.option("--course", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="course.yaml to use (default: $AUTOGRADER_COURSE, else the nearest one above the current folder).")
 @click.option("--public-only", is_flag=True, help="Skip hidden checks.")
 @click.option("--figures", type=click.Path(file_okay=False, path_type=Path), help="Draw the checks' figures (SVG) here.  [default: with --output, <name>-figures/ beside it]")
-def run(path: Path | None, topics: tuple[str, ...], device: str, fmt: str, output: Path | None, sandbox: str, course: Path | None, public_only: bool, figures: Path | None) -> None:
-    """Grade PATH: a folder laid out like exercises/ (default) or one topic's file.
+@click.option("--fail-under", type=click.FloatRange(0, 100), metavar="PERCENT", help="Exit with 4 when the score is under PERCENT of the points graded (for CI).")
+def run(path: Path | None, topics: tuple[str, ...], device: str, fmt: str, output: Path | None, sandbox: str, course: Path | None, public_only: bool, figures: Path | None, fail_under: float | None) -> None:
+    """Grade PATH: a folder laid out like exercises/ (default) or one topic's file
+    (a .py module or a .ipynb notebook).
 
     \b
-    Exit codes: 0 graded (whatever the score), 1 unexpected failure,
-    2 bad course.yaml or command line, 3 a check failed internally (no points given).
+    Exit codes: 0 graded (whatever the score, unless --fail-under), 1 unexpected
+    failure, 2 bad course.yaml or command line, 3 a check failed internally (no
+    points given), 4 the score is under --fail-under.
     """
     from . import run as run_module
 
-    _exit(lambda: run_module.main(path=path, topics=topics, device=device, fmt=fmt, output=output, sandbox=sandbox, course=course, public_only=public_only, figures=figures))
+    _exit(lambda: run_module.main(path=path, topics=topics, device=device, fmt=fmt, output=output, sandbox=sandbox, course=course, public_only=public_only, figures=figures, fail_under=fail_under))
 
 
 @main.command()
@@ -66,6 +69,45 @@ def selftest(topics: tuple[str, ...], device: str, fmt: str, output: Path | None
     from . import selftest as selftest_module
 
     _exit(lambda: selftest_module.main(course=course, topics=topics, device=device, fmt=fmt, output=output, sandbox=sandbox, jobs=jobs))
+
+
+@main.command()
+@click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", "-o", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Results folder: one folder per submission, gradebook.csv, summary.")
+@click.option("--topic", "-t", "topics", multiple=True, metavar="ID", help="Grade only this topic (repeatable).")
+@click.option("--jobs", "-j", type=int, metavar="N", help="Submissions graded at a time.  [default: the usable CPU cores]")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "all"]), default="cpu", show_default=True, help="Where checks run.")
+@click.option("--sandbox", type=click.Choice(["auto", "strict", "process"]), default="auto", show_default=True, help="Worker isolation; auto is the strongest available.")
+@click.option("--course", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="course.yaml to use (default: $AUTOGRADER_COURSE, else the nearest one above the current folder).")
+def batch(submissions: Path, out: Path, topics: tuple[str, ...], jobs: int | None, device: str, sandbox: str, course: Path | None) -> None:
+    """Grade every submission in SUBMISSIONS (a subfolder, .zip or .ipynb each) into
+    --out: every report format per submission, gradebook.csv and a summary. Run it
+    again after an interruption: it grades only what is missing.
+
+    \b
+    Exit codes: 0 every submission graded, 1 unexpected failure, 2 bad course.yaml
+    or command line (or the results folder is in use), 3 a check failed internally.
+    """
+    from . import batch as batch_module
+
+    _exit(lambda: batch_module.main(submissions=submissions, out=out, topics=topics, jobs=jobs, device=device, sandbox=sandbox, course=course))
+
+
+@main.group()
+def gradescope() -> None:
+    """Gradescope integration."""
+
+
+@gradescope.command("build")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--course", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="course.yaml to use (default: $AUTOGRADER_COURSE, else the nearest one above the current folder).")
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+def gradescope_build(out: Path, course: Path | None, force: bool) -> None:
+    """Write OUT (a .zip): a Gradescope autograder (setup.sh, run_autograder) that
+    installs this grader and the course and writes /autograder/results/results.json."""
+    from . import gradescope_build as build_module
+
+    _exit(lambda: build_module.main(out=out, course=course, force=force))
 
 
 @main.group()

@@ -25,8 +25,12 @@ def locate_course(course: Path | None, near: Path) -> Path:
     return found
 
 
-def main(*, path: Path | None, topics: Sequence[str], device: str, fmt: str, output: Path | None, sandbox: str, course: Path | None, public_only: bool, figures: Path | None = None) -> int:
-    """Grade; return the exit code (0 graded, 3 a check or the grader failed; config and usage errors raise)."""
+BELOW_THRESHOLD = 4  # exit code: graded, but under --fail-under
+
+
+def main(*, path: Path | None, topics: Sequence[str], device: str, fmt: str, output: Path | None, sandbox: str, course: Path | None, public_only: bool, figures: Path | None = None, fail_under: float | None = None) -> int:
+    """Grade; return the exit code (0 graded, 3 a check or the grader failed, 4 under ``fail_under`` percent of the
+    points graded; config and usage errors raise)."""
     from .grading import Grader, resolve_devices
     from .output import deliver
     from .renderers import render
@@ -50,5 +54,10 @@ def main(*, path: Path | None, topics: Sequence[str], device: str, fmt: str, out
     if output is None and fmt != "text":  # the text report already starts with them
         for note in report.notes:
             print(note, file=sys.stderr)
-    return 3 if report.internal_errors else 0
+    if report.internal_errors:
+        return 3
+    if fail_under is not None and report.points < fail_under / 100 * report.max_points:
+        print(f"score {report.points:g}/{report.max_points:g} is under --fail-under {fail_under:g}% ({fail_under / 100 * report.max_points:g} points)", file=sys.stderr)
+        return BELOW_THRESHOLD
+    return 0
 

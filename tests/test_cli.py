@@ -118,3 +118,18 @@ def test_help_lists_commands_and_exit_codes():
     done = grade("run", "--help")
     assert done.returncode == 0
     assert "Exit codes: 0 graded" in done.stdout and "--sandbox [auto|strict|process]" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "threshold, code",
+    [
+        pytest.param("46", 0, id="at-the-threshold"),  # the example earns 19 of convolution's 41 points: 46.3%
+        pytest.param("47", 4, id="under-the-threshold"),
+        pytest.param("101", 2, id="not-a-percentage"),
+    ],
+)
+def test_fail_under_turns_a_low_score_into_exit_4(threshold: str, code: int):
+    done = grade("run", EXAMPLE, "--topic", "convolution", "--device", "cpu", "--fail-under", threshold)
+    assert done.returncode == code, done.stderr
+    if code == 4:
+        assert "score 19/41 is under --fail-under 47% (19.27 points)" in done.stderr

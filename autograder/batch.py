@@ -1,0 +1,375 @@
+"""``grade batch``: grade a class, one submission per entry, with nothing lost on the way.
+
+``SUBMISSIONS/<name>/`` is a folder laid out like exercises/ (topic files at any depth: the shallowest folder that
+holds one counts), ``<name>.zip`` the same zipped, ``<name>.ipynb`` one topic's notebook (with one ``--topic``).
+Each submission's results land in ``RESULTS/<name>/`` in every format, written atomically as soon as it is graded;
+``batch.json`` is written last and marks it done with the digest of what was graded. Run again after an interruption
+(or with new submissions), a batch grades only what is missing or changed, then rewrites the class files from all
+results: ``gradebook.csv`` (a row per submission, a column per topic) and ``summary.md``/``summary.json`` (the score
+distribution, the checks most often failed, the mistakes most often named, submissions with the same code).
+A submission that cannot be graded (an unsafe zip, no topic file) gets a failure row; one that crashes, hangs or
+exhausts memory fails its checks like any other. A lock file keeps a second batch out of the same results folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import sys
+import tempfile
+import time
+import tokenize
+import zipfile
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from .config import Course, load_course
+from .errors import GraderError, UsageError
+from .output import write_atomically
+from .results import Report
+from .submission import SUFFIXES, Submission
+
+__all__ = ["main"]
+
+FORMATS = {"report.txt": "text", "results.json": "json", "gradescope.json": "gradescope", "junit.xml": "junit"}
+DONE = "batch.json"
+MAX_ZIP_BYTES = 64 << 20  # uncompressed; a submission is a few source files
+MAX_ZIP_RATIO = 200  # a zip that expands more than this is refused before it is expanded
+MAX_ZIP_FILES = 1000
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str  # the results folder's name
+    path: Path
+
+
+def entries(folder: Path) -> list[Entry]:
+    """The submissions in ``folder``, sorted by name: subfolders, .zip files and .ipynb files."""
+    found = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or path.is_symlink():
+            continue
+        if path.is_dir() or path.suffix in (".zip", ".ipynb"):
+            found.append(Entry(path.stem if path.is_file() else path.name, path))
+    names = Counter(e.name for e in found)
+    clashes = sorted(n for n, k in names.items() if k > 1)
+    if clashes:
+        raise UsageError(f"{folder}: {', '.join(clashes)}: more than one submission per name (a folder and a .zip?)")
+    return found
+
+
+def digest(path: Path) -> str:
+    """What was graded: every file under ``path`` (name and bytes), so a changed submission is graded again."""
+    h = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+    for file in files:
+        h.update(str(file.relative_to(path) if path.is_dir() else file.name).encode() + b"\0")
+        h.update(file.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _topic_folder(root: Path, course: Course, topics: Sequence[str]) -> Path:
+    """The shallowest folder under ``root`` holding a topic file (students zip exercises/ or the repo around it)."""
+    names = {f"{t}{s}" for t in (topics or [t.id for t in course.topics]) for s in SUFFIXES}
+    for depth in range(4):
+        for folder in sorted([root] if depth == 0 else root.glob("/".join(["*"] * depth))):
+            if folder.is_dir() and not folder.is_symlink() and any((folder / n).is_file() for n in names):
+                return folder
+    raise UsageError(f"no topic file ({', '.join(sorted(names))}) in it")
+
+
+def _unzip(path: Path, into: Path) -> None:
+    """Extract a student's zip, refusing paths that leave it, links, and sizes a submission never has."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise UsageError(f"not a zip file ({exc})") from None
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > MAX_ZIP_FILES:
+            raise UsageError(f"{len(infos)} entries; a submission has at most {MAX_ZIP_FILES}")
+        total = sum(i.file_size for i in infos)
+        packed = max(sum(i.compress_size for i in infos), 1)
+        if total > MAX_ZIP_BYTES or total > 1 << 20 and total / packed > MAX_ZIP_RATIO:
+            raise UsageError(f"expands to {total} bytes ({total / packed:.0f}-fold); the limits are {MAX_ZIP_BYTES} bytes and {MAX_ZIP_RATIO}-fold")
+        for info in infos:
+            parts = Path(info.filename).parts
+            if info.filename.startswith(("/", "\\")) or ".." in parts or ":" in info.filename:
+                raise UsageError(f"entry {info.filename!r} points outside the zip")
+            if (info.external_attr >> 16) & 0o170000 == 0o120000:
+                raise UsageError(f"entry {info.filename!r} is a symbolic link")
+        archive.extractall(into)
+
+
+@contextmanager
+def opened(entry: Entry, course: Course, topics: Sequence[str]) -> Iterator[Submission]:
+    """The entry as a Submission (a zip is extracted to a temporary folder for the duration)."""
+    if entry.path.suffix == ".ipynb":
+        only = list(topics) or ([course.topics[0].id] if len(course.topics) == 1 else [])
+        if len(only) != 1:
+            raise UsageError("a notebook is one topic's submission: pass exactly one --topic")
+        with tempfile.TemporaryDirectory(prefix="grade-batch-") as tmp:
+            target = Path(tmp) / f"{only[0]}.ipynb"
+            target.write_bytes(entry.path.read_bytes())
+            yield Submission.from_path(target, course)
+        return
+    if entry.path.suffix == ".zip":
+        with tempfile.TemporaryDirectory(prefix="grade-batch-") as tmp:
+            _unzip(entry.path, Path(tmp))
+            yield Submission.from_path(_topic_folder(Path(tmp), course, topics), course)
+        return
+    yield Submission.from_path(_topic_folder(entry.path, course, topics), course)
+
+
+def normalized(text: str) -> str:
+    """The code without comments, blank lines and layout: two submissions equal here differ in nothing that runs."""
+    try:
+        tokens = tokenize.generate_tokens(io.StringIO(text).readline)
+        kept = [t.string for t in tokens if t.type not in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER)]
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return " ".join(text.split())
+    return " ".join(kept)
+
+
+# ---- grading ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    name: str
+    status: str  # graded | failed (could not be graded: see error)
+    error: str | None
+    seconds: float
+    points: dict[str, float]  # topic -> points
+    max_points: dict[str, float]
+    internal_errors: int = 0
+    problems: list[str] | None = None  # topics graded 0 as a whole (an import that crashed, a file missing)
+
+
+def _write_results(folder: Path, report: Report) -> None:
+    from .renderers import render
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for filename, fmt in FORMATS.items():
+        write_atomically(folder / filename, render(report, fmt))
+
+
+def grade_one(*, grader: Any, entry: Entry, course: Course, topics: Sequence[str], results: Path) -> Outcome:
+    start = time.perf_counter()
+    folder = results / entry.name
+    fingerprints: dict[str, dict[str, str]] = {}
+    try:
+        with opened(entry, course, topics) as submission:
+            report = grader.grade(submission, topics=list(topics) or None)
+            for topic, source in submission.sources.items():
+                if source.text is not None:
+                    fingerprints[topic] = {"bytes": hashlib.sha256(source.text.encode()).hexdigest(), "code": hashlib.sha256(normalized(source.text).encode()).hexdigest()}
+        _write_results(folder, report)
+        problems = [f"{t.id}: {t.error.splitlines()[0]}" for t in report.topics if t.error]
+        outcome = Outcome(entry.name, "graded", None, time.perf_counter() - start, {t.id: t.points for t in report.topics}, {t.id: t.max_points for t in report.topics}, len(report.internal_errors), problems)
+    except GraderError as exc:
+        outcome = Outcome(entry.name, "failed", f"{entry.path.name}: {exc}", time.perf_counter() - start, {}, {})
+    except Exception as exc:  # noqa: BLE001 - one submission's failure must not end the batch
+        outcome = Outcome(entry.name, "failed", f"{entry.path.name}: the grader failed ({type(exc).__name__}: {exc})", time.perf_counter() - start, {}, {})
+    record = {**outcome.__dict__, "digest": digest(entry.path), "fingerprints": fingerprints}
+    folder.mkdir(parents=True, exist_ok=True)
+    write_atomically(folder / DONE, json.dumps(record, indent=2, sort_keys=True) + "\n")  # last: marks it done
+    return outcome
+
+
+def _done(results: Path, entry: Entry) -> dict[str, Any] | None:
+    try:
+        record = json.loads((results / entry.name / DONE).read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and record.get("digest") == digest(entry.path) else None
+
+
+# ---- progress ---------------------------------------------------------------------------------------------------
+
+
+class Progress:
+    """A live bar on a terminal; one line per submission otherwise (a CI log)."""
+
+    def __init__(self, total: int, stream: Any = sys.stderr):
+        self.total, self.done, self.failed, self.stream = total, 0, 0, stream
+        self.start = time.monotonic()
+        self.live = hasattr(stream, "isatty") and stream.isatty()
+
+    def update(self, outcome: Outcome) -> None:
+        self.done += 1
+        self.failed += outcome.status != "graded"
+        elapsed = time.monotonic() - self.start
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        eta = (self.total - self.done) / rate if rate else 0.0
+        counts = f"{self.done}/{self.total} graded" + (f", {self.failed} failed" if self.failed else "")
+        if self.live:
+            filled = int(30 * self.done / max(self.total, 1))
+            self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {counts}  {rate:.2f}/s  ETA {eta:4.0f} s ")
+            if self.done == self.total:
+                self.stream.write("\n")
+        else:
+            what = f"{sum(outcome.points.values()):g}/{sum(outcome.max_points.values()):g}" if outcome.status == "graded" else f"failed: {outcome.error}"
+            self.stream.write(f"[{counts}] {outcome.name}: {what} ({outcome.seconds:.1f} s; {rate:.2f}/s, ETA {eta:.0f} s)\n")
+        self.stream.flush()
+
+
+# ---- the class files --------------------------------------------------------------------------------------------
+
+
+def _records(results: Path, names: Sequence[str]) -> list[dict[str, Any]]:
+    return [json.loads((results / n / DONE).read_text()) for n in names]
+
+
+def write_gradebook(results: Path, records: list[dict[str, Any]], topics: Sequence[str]) -> None:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["submission", *topics, "total", "max", "status", "error"])
+    for r in records:
+        points = [f"{r['points'].get(t, 0):g}" if r["status"] == "graded" else "0" for t in topics]
+        maximum = sum(r["max_points"].values()) if r["status"] == "graded" else 0
+        writer.writerow([r["name"], *points, f"{sum(r['points'].values()):g}", f"{maximum:g}", r["status"], r["error"] or "; ".join(r.get("problems") or [])])
+    write_atomically(results / "gradebook.csv", out.getvalue())
+
+
+def summarize(results: Path, records: list[dict[str, Any]]) -> dict[str, Any]:
+    graded = [r for r in records if r["status"] == "graded"]
+    totals = sorted(sum(r["points"].values()) for r in graded)
+    maximum = max((sum(r["max_points"].values()) for r in graded), default=0)
+    failed_checks: Counter[str] = Counter()
+    mistakes: Counter[str] = Counter()
+    for r in graded:
+        report = json.loads((results / r["name"] / "results.json").read_text())
+        named = set()
+        for topic in report["topics"]:
+            for c in topic["checks"]:
+                if c["status"] != "passed":
+                    failed_checks[f"{topic['id']}.{c['id']}"] += 1
+                if c.get("mistake"):
+                    named.add(f"{c['mistake']['id']}: {c['mistake']['title']}")
+        mistakes.update(named)  # a submission counts once per mistake, however many checks name it
+    same: dict[tuple[str, str, str], list[str]] = {}
+    for r in graded:
+        for topic, prints in sorted(r.get("fingerprints", {}).items()):
+            same.setdefault((topic, prints["code"], prints["bytes"]), []).append(r["name"])
+    by_code: dict[tuple[str, str], list[tuple[str, list[str]]]] = {}
+    for (topic, code, raw), names in same.items():
+        by_code.setdefault((topic, code), []).append((raw, names))
+    duplicates = []
+    for (topic, _), groups in sorted(by_code.items()):
+        names = sorted(n for _, ns in groups for n in ns)
+        if len(names) > 1:
+            duplicates.append({"topic": topic, "submissions": names, "identical": "byte-identical" if len(groups) == 1 else "identical up to whitespace and comments"})
+    buckets = [0] * 10
+    for total in totals:
+        buckets[min(int(10 * total / maximum), 9) if maximum else 0] += 1
+    return {
+        "submissions": len(records),
+        "graded": len(graded),
+        "failed": [{"submission": r["name"], "error": r["error"]} for r in records if r["status"] != "graded"],
+        "max_points": maximum,
+        "scores": {
+            "mean": sum(totals) / len(totals) if totals else None,
+            "median": (totals[(len(totals) - 1) // 2] + totals[len(totals) // 2]) / 2 if totals else None,
+            "min": totals[0] if totals else None,
+            "max": totals[-1] if totals else None,
+            "histogram": [{"from_percent": 10 * i, "to_percent": 10 * (i + 1), "count": n} for i, n in enumerate(buckets)],
+        },
+        "most_failed_checks": [{"check": c, "failed": n} for c, n in failed_checks.most_common(10)],
+        "most_named_mistakes": [{"mistake": m, "submissions": n} for m, n in mistakes.most_common(10)],
+        "same_code": duplicates,
+    }
+
+
+def _markdown(summary: dict[str, Any]) -> str:
+    s = summary["scores"]
+    lines = [f"# Batch summary: {summary['graded']} of {summary['submissions']} submissions graded", ""]
+    if s["mean"] is not None:
+        lines += [f"Scores out of {summary['max_points']:g}: mean {s['mean']:.2f}, median {s['median']:g}, min {s['min']:g}, max {s['max']:g}", "", "| score | submissions |", "| --- | --- |"]
+        width = max(b["count"] for b in s["histogram"]) or 1
+        lines += [f"| {b['from_percent']}-{b['to_percent']}% | {'#' * round(20 * b['count'] / width)} {b['count']} |" for b in s["histogram"]]
+    for title, rows, key, count in (("Checks most often failed", summary["most_failed_checks"], "check", "failed"), ("Mistakes most often named (submissions)", summary["most_named_mistakes"], "mistake", "submissions")):
+        lines += ["", f"## {title}", ""] + ([f"- {r[key]}: {r[count]}" for r in rows] or ["- none"])
+    lines += ["", "## Submissions with the same code", ""] + ([f"- {d['topic']}: {', '.join(d['submissions'])} ({d['identical']})" for d in summary["same_code"]] or ["- none"])
+    lines += ["", "## Not graded", ""] + ([f"- {f['submission']}: {f['error']}" for f in summary["failed"]] or ["- none"])
+    return "\n".join(lines) + "\n"
+
+
+# ---- the command ------------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def locked(results: Path) -> Iterator[None]:
+    """One batch per results folder: a second one is refused, not interleaved."""
+    results.mkdir(parents=True, exist_ok=True)
+    lock = open(results / ".lock", "a+")
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks in the stdlib's portable set; one batch at a time is on the user
+        yield
+        lock.close()
+        return
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.seek(0)
+        holder = lock.read().strip() or "another process"
+        lock.close()
+        raise UsageError(f"{results}: another grade batch ({holder}) is writing these results; wait for it or choose another --out") from None
+    lock.seek(0)
+    lock.truncate()
+    lock.write(f"pid {os.getpid()}")
+    lock.flush()
+    try:
+        yield
+    finally:
+        lock.close()
+
+
+def main(*, submissions: Path, out: Path, topics: Sequence[str], jobs: int | None, device: str, sandbox: str, course: Path | None, stream: Any = None) -> int:
+    from .grading import Grader, resolve_devices
+    from .run import locate_course
+    from .selftest import default_jobs
+
+    stream = stream or sys.stderr
+    course_obj = load_course(locate_course(course, submissions))
+    for topic in topics:
+        course_obj.topic(topic)
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"--jobs {jobs}: expected at least 1")
+    if out.resolve() == submissions.resolve() or submissions.resolve() in out.resolve().parents:
+        raise UsageError(f"--out {out}: inside the submissions folder; results would be graded as submissions")
+    found = entries(submissions)
+    graded_topics = list(topics) or [t.id for t in course_obj.topics]
+    with locked(out):
+        todo = [e for e in found if _done(out, e) is None]
+        stream.write(f"{len(found)} submissions in {submissions}: {len(found) - len(todo)} already graded, {len(todo)} to grade\n")
+        progress = Progress(len(todo), stream)
+        internal = 0
+        with Grader(course=course_obj, sandbox=sandbox, devices=resolve_devices(device), hide=[out.resolve()]) as grader:
+            with ThreadPoolExecutor(max_workers=jobs or default_jobs()) as pool:
+                futures = [pool.submit(grade_one, grader=grader, entry=e, course=course_obj, topics=topics, results=out) for e in todo]
+                try:
+                    for future in as_completed(futures):
+                        outcome = future.result()
+                        internal += outcome.internal_errors
+                        progress.update(outcome)
+                except KeyboardInterrupt:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    stream.write(f"\ninterrupted: {progress.done} of {len(todo)} graded and kept; run the same command again to grade the rest\n")
+                    return 130
+        records = _records(out, [e.name for e in found])
+        write_gradebook(out, records, graded_topics)
+        summary = summarize(out, records)
+        write_atomically(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+        write_atomically(out / "summary.md", _markdown(summary))
+    stream.write(f"gradebook: {out / 'gradebook.csv'}; summary: {out / 'summary.md'}\n")
+    return 3 if internal else 0
