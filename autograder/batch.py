@@ -171,7 +171,7 @@ def grade_one(*, grader: Any, entry: Entry, course: Course, topics: Sequence[str
             report = grader.grade(submission, topics=list(topics) or None)
             for topic, source in submission.sources.items():
                 if source.text is not None:
-                    fingerprints[topic] = {"bytes": hashlib.sha256(source.text.encode()).hexdigest(), "code": hashlib.sha256(normalized(source.text).encode()).hexdigest()}
+                    fingerprints[topic] = {"bytes": hashlib.sha256(source.text.encode()).hexdigest(), "code": code_fingerprint(source.text)}
         _write_results(folder, report)
         problems = [f"{t.id}: {t.error.splitlines()[0]}" for t in report.topics if t.error]
         outcome = Outcome(entry.name, "graded", None, time.perf_counter() - start, {t.id: t.points for t in report.topics}, {t.id: t.max_points for t in report.topics}, len(report.internal_errors), problems)
@@ -240,7 +240,12 @@ def write_gradebook(results: Path, records: list[dict[str, Any]], topics: Sequen
     write_atomically(results / "gradebook.csv", out.getvalue())
 
 
-def summarize(results: Path, records: list[dict[str, Any]]) -> dict[str, Any]:
+def code_fingerprint(text: str) -> str:
+    return hashlib.sha256(normalized(text).encode()).hexdigest()
+
+
+def summarize(results: Path, records: list[dict[str, Any]], *, ignore: dict[str, str]) -> dict[str, Any]:
+    """``ignore``: topic -> the code fingerprint of its stub (everyone who submits it untouched has the same code)."""
     graded = [r for r in records if r["status"] == "graded"]
     totals = sorted(sum(r["points"].values()) for r in graded)
     maximum = max((sum(r["max_points"].values()) for r in graded), default=0)
@@ -259,6 +264,8 @@ def summarize(results: Path, records: list[dict[str, Any]]) -> dict[str, Any]:
     same: dict[tuple[str, str, str], list[str]] = {}
     for r in graded:
         for topic, prints in sorted(r.get("fingerprints", {}).items()):
+            if ignore.get(topic) == prints["code"]:
+                continue
             same.setdefault((topic, prints["code"], prints["bytes"]), []).append(r["name"])
     by_code: dict[tuple[str, str], list[tuple[str, list[str]]]] = {}
     for (topic, code, raw), names in same.items():
@@ -368,7 +375,8 @@ def main(*, submissions: Path, out: Path, topics: Sequence[str], jobs: int | Non
                     return 130
         records = _records(out, [e.name for e in found])
         write_gradebook(out, records, graded_topics)
-        summary = summarize(out, records)
+        stubs = {t.id: code_fingerprint(t.stub.read_text(encoding="utf-8")) for t in course_obj.topics if t.stub.is_file()}
+        summary = summarize(out, records, ignore=stubs)
         write_atomically(out / "summary.json", json.dumps(summary, indent=2) + "\n")
         write_atomically(out / "summary.md", _markdown(summary))
     stream.write(f"gradebook: {out / 'gradebook.csv'}; summary: {out / 'summary.md'}\n")

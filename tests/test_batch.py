@@ -42,6 +42,7 @@ CLASS = {
     "alice": ("folder: the reference", "graded", 29, ""),
     "bob": ("folder: the KL swapped", "graded", 20, ""),
     "carol": ("folder: the untouched stub", "graded", 0, ""),
+    "cora": ("folder: the untouched stub too", "graded", 0, ""),
     "dan": ("folder: os._exit at import", "graded", 0, "information: importing"),
     "eve": ("folder: an infinite loop in entropy", "graded", 23, ""),
     "gina": ("nested folder: bob's code with a comment and other blank lines", "graded", 20, ""),
@@ -54,7 +55,8 @@ CLASS = {
 
 
 def _submissions(folder: Path) -> None:
-    sources = {"alice": REFERENCE, "bob": SWAPPED, "carol": (ROOT / "exercises" / "information.py").read_text(), "dan": "import os\nos._exit(0)\n", "eve": HANG}
+    stub = (ROOT / "exercises" / "information.py").read_text()
+    sources = {"alice": REFERENCE, "bob": SWAPPED, "carol": stub, "cora": stub, "dan": "import os\nos._exit(0)\n", "eve": HANG}
     for name, text in sources.items():
         (folder / name).mkdir()
         (folder / name / "information.py").write_text(text)
@@ -117,25 +119,26 @@ def test_a_batch_result_is_what_grade_run_gives(graded):
 
 def test_the_summary_counts_scores_failures_mistakes_and_same_code(graded):
     summary = json.loads((graded["results"] / "summary.json").read_text())
-    assert (summary["submissions"], summary["graded"], summary["max_points"]) == (11, 8, 29)
-    assert sum(b["count"] for b in summary["scores"]["histogram"]) == 8
+    assert (summary["submissions"], summary["graded"], summary["max_points"]) == (12, 9, 29)
+    assert sum(b["count"] for b in summary["scores"]["histogram"]) == 9
     assert summary["most_named_mistakes"][0] == {"mistake": "kl-swapped: the KL divergence has its arguments swapped: this is KL(q||p), not KL(p||q)", "submissions": 3}
-    # identity uses entropy, cross_entropy and kl_divergence: the three KL-swapped, the stub, the crash and the hang
-    assert summary["most_failed_checks"][0] == {"check": "information.identity", "failed": 6}
+    # identity uses entropy, cross_entropy and kl_divergence: the three KL-swapped, two stubs, the crash and the hang
+    assert summary["most_failed_checks"][0] == {"check": "information.identity", "failed": 7}
     same = {tuple(d["submissions"]): d["identical"] for d in summary["same_code"]}
     assert same[("bob", "gina", "hugo")] == "identical up to whitespace and comments"
-    assert same[("alice", "lee")] != "" and not any("carol" in names for names in same)  # the untouched stub is everyone's
+    assert same[("alice", "lee")] == "identical up to whitespace and comments"  # a notebook's cells carry an In[k] line
+    assert not any("carol" in names for names in same)  # the untouched stub is everyone's
     assert "## Submissions with the same code" in (graded["results"] / "summary.md").read_text()
 
 
 def test_the_log_says_what_happens_without_a_terminal(graded):
-    assert "11 submissions in" in graded["stderr"] and "[11/11 graded, 3 failed]" in graded["stderr"]
+    assert "12 submissions in" in graded["stderr"] and "[12/12 graded, 3 failed]" in graded["stderr"]
 
 
 def test_a_second_run_grades_nothing_and_writes_the_same_gradebook(graded):
     before = (graded["results"] / "gradebook.csv").read_bytes()
     done = batch(graded["submissions"], graded["results"], graded["course"])
-    assert done.returncode == 0 and "11 already graded, 0 to grade" in done.stderr
+    assert done.returncode == 0 and "12 already graded, 0 to grade" in done.stderr
     assert (graded["results"] / "gradebook.csv").read_bytes() == before
 
 
@@ -163,7 +166,7 @@ def test_a_changed_submission_is_graded_again(graded, tmp_path):
     shutil.copytree(graded["results"], tmp_path / "results")
     (tmp_path / "subs" / "bob" / "information.py").write_text(REFERENCE)
     done = batch(tmp_path / "subs", tmp_path / "results", graded["course"])
-    assert "10 already graded, 1 to grade" in done.stderr
+    assert "11 already graded, 1 to grade" in done.stderr
     assert float(_gradebook(tmp_path / "results")["bob"]["total"]) == 29
 
 
