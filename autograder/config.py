@@ -33,6 +33,7 @@ class Limits:
     cpu_s: float  # CPU seconds for one worker process (a topic, unless a check kills it)
     memory_mb: int  # memory of one worker
     output_kb: int  # how much of a worker's stdout/stderr is kept for the student
+    after_timeout_s: float = 1.0  # wall clock of each later check of a topic once one of its checks ran out of time
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ class Course:
 
 # ---- the schema -------------------------------------------------------------------------------------------------
 
-_DEFAULT_LIMITS = {"wall_s": 10.0, "cpu_s": 60.0, "memory_mb": 2048, "output_kb": 16}
+_DEFAULT_LIMITS = {"wall_s": 10.0, "cpu_s": 60.0, "memory_mb": 2048, "output_kb": 16, "after_timeout_s": 1.0}
 _DEFAULT_TOLERANCES = {
     "float64": {"rtol": 1e-9, "atol": 1e-11},
     "float32": {"rtol": 1e-5, "atol": 1e-6},
@@ -215,6 +216,7 @@ def _limits(where: _Where, value: Any, path: str, base: dict[str, Any]) -> dict[
         "cpu_s": "CPU seconds for one worker process",
         "memory_mb": "memory of one worker, in MiB",
         "output_kb": "KiB of a worker's stdout/stderr kept for the student",
+        "after_timeout_s": "wall-clock seconds of each later check of a topic once one ran out of time (an infinite loop costs wall_s once, not per check)",
     }
     value = _mapping(where, value, path, meanings)
     merged = dict(base)

@@ -55,6 +55,7 @@ class _Outcome:
     message: str = ""
     mistake: dict[str, str] | None = None
     figures: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    timed_out: bool = False
 
 
 class Grader:
@@ -238,6 +239,7 @@ class Grader:
         """Run every check on one device, respawning the worker after a crash; returns a topic-level error."""
         worker: tuple[Worker, int] | None = None
         secret = self.course.secret()
+        wall_s = topic.limits.wall_s  # lowered to after_timeout_s once a check runs out of time: a loop costs it once
         try:
             for chk, hidden in checks:
                 if worker is None:
@@ -249,7 +251,9 @@ class Grader:
                         return problem
                 assert worker is not None
                 seed = check_seed(topic=topic.id, check=chk.id, hidden=hidden, public_seed=self.course.public_seed, secret=secret, submission=digest(source.data))
-                outcomes[chk.id][device] = self._run_check(chk, topic, reference, worker[0], device, seed)
+                outcomes[chk.id][device] = self._run_check(chk, topic, reference, worker[0], device, seed, wall_s)
+                if outcomes[chk.id][device].timed_out:
+                    wall_s = min(wall_s, topic.limits.after_timeout_s)
                 if until_failure and outcomes[chk.id][device].status != PASSED:
                     break
                 if worker[0].dead:
@@ -282,18 +286,18 @@ class Grader:
         worker[0].exit()
         self._spawner.release(worker[1])
 
-    def _run_check(self, chk: Check, topic: Topic, reference: Any, worker: Worker, device: str, seed: int) -> _Outcome:
-        deadline = time.monotonic() + topic.limits.wall_s
+    def _run_check(self, chk: Check, topic: Topic, reference: Any, worker: Worker, device: str, seed: int, wall_s: float) -> _Outcome:
+        deadline = time.monotonic() + wall_s
 
         def request(header: dict[str, Any], arrays: list[np.ndarray]) -> tuple[dict[str, Any], list[np.ndarray]]:
             return worker.request(header, arrays, timeout=max(deadline - time.monotonic(), 0.001))
 
         trial = Trial(rng=np.random.default_rng(seed), device=device, reference=reference, tolerance=lambda dtype: self.course.tolerance(dtype, device), request=request, autograd=chk.autograd)
-        outcome = self._judge(chk, topic, trial)
+        outcome = self._judge(chk, topic, trial, wall_s)
         outcome.figures = trial.figures
         return outcome
 
-    def _judge(self, chk: Check, topic: Topic, trial: Trial) -> _Outcome:
+    def _judge(self, chk: Check, topic: Topic, trial: Trial, wall_s: float) -> _Outcome:
         try:
             chk.fn(trial)
             return _Outcome(PASSED)
@@ -305,7 +309,8 @@ class Grader:
                 return _Outcome(NOT_ATTEMPTED, f"{exc.call}: not attempted (raises NotImplementedError)")
             return _Outcome(FAILED, f"{exc.call} raised {exc.type}: {exc.text}\n{exc.traceback.rstrip()}")
         except WorkerTimeout:
-            return _Outcome(FAILED, f"{trial.current or 'your code'}: did not finish within this check's {topic.limits.wall_s:g} s limit and was stopped")
+            after = f" (an earlier check of this topic ran out of time, so each later one has {wall_s:g} s)" if wall_s < topic.limits.wall_s else ""
+            return _Outcome(FAILED, f"{trial.current or 'your code'}: did not finish within this check's {wall_s:g} s limit and was stopped{after}", timed_out=True)
         except WorkerDied as exc:
             return _Outcome(FAILED, f"{trial.current or 'your code'}: the worker {exc}")
         except Exception as exc:  # noqa: BLE001 - a broken check must not give points or stop the run

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from autograder.grading import Grader
 from autograder.results import ERROR, FAILED, NOT_ATTEMPTED, PASSED
 from autograder.submission import Submission
 
-from conftest import grade_source, statuses
+from conftest import ROOT, grade_source, statuses, with_limits
 
 TOY = Path(__file__).resolve().parent / "toy_course"
 
@@ -169,3 +170,17 @@ def test_chosen_checks_until_the_first_failure(toy_grader, solution, ran):
 def test_choosing_an_unknown_check_is_a_usage_error(toy_grader):
     with pytest.raises(UsageError, match="topic 'toy' has no check 'nope'"):
         grade_source(toy_grader, "", topic="toy", checks=["nope"])
+
+
+def test_an_infinite_loop_costs_the_wall_clock_once_then_the_shorter_after_timeout_limit(course):
+    """Checks after the first timeout of a topic get limits.after_timeout_s: a loop in a function that many checks
+    call does not cost wall_s each time, and the checks that do not call it still pass."""
+    hang = (ROOT / "solutions" / "information.py").read_text().replace("def entropy(p: np.ndarray) -> np.ndarray:\n", "def entropy(p: np.ndarray) -> np.ndarray:\n    while True:\n        pass\n", 1)
+    with Grader(course=with_limits(course, wall_s=3.0, after_timeout_s=0.5), devices=["cpu"]) as grader:
+        start = time.monotonic()
+        result = grade_source(grader, hang, "information")
+        elapsed = time.monotonic() - start
+    timed_out = [c for c in result.checks if "did not finish" in c.message]
+    assert "within this check's 3 s limit" in timed_out[0].message
+    assert len(timed_out) >= 3 and all("each later one has 0.5 s" in c.message for c in timed_out[1:])
+    assert statuses(result)["cross_entropy"] == "passed" and elapsed < 3 + 0.5 * len(timed_out) + 10
