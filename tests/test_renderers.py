@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from autograder.renderers import FORMATS, render
+from autograder.results import FAILED, CheckResult, Report, TopicResult
 from autograder.submission import Submission
 
 from conftest import ROOT
@@ -45,3 +46,12 @@ def test_golden_text_has_no_traceback_and_names_mistakes():
     text = (GOLDEN / "example.text").read_text()
     assert "Traceback" not in text
     assert re.findall(r"-> known mistake: (\S+)", text) == ["kernel-flip"] * 3 + ["circular-fft", "kernel-flip", "kernel-flip", "circular-fft"]
+
+
+def test_markdown_escapes_table_cells_and_fences_student_text():
+    check = CheckResult("a|b", "title", 1.0, FAILED, hidden=True, message="got ```x```\nand | more")
+    topic = TopicResult("t", "T", "t.py", [check], output="printed ````")
+    text = render(Report("Course", "sub", "process", ["cpu"], [topic]), "markdown")
+    assert "| a\\|b (hidden) | 0/1 | ❌ failed |" in text
+    assert "````\ngot ```x```\nand | more\n````" in text  # a fence longer than any backtick run inside
+    assert "`````\nprinted ````\n`````" in text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..results import Report
-from . import gradescope, json_report, junit, text
+from . import gradescope, json_report, junit, markdown, text
 
 __all__ = ["FORMATS", "render"]
 
@@ -14,6 +14,7 @@ FORMATS: dict[str, Callable[[Report], str]] = {
     "json": json_report.render,
     "gradescope": gradescope.render,
     "junit": junit.render,
+    "markdown": markdown.render,
 }
 
 
