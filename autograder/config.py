@@ -17,6 +17,9 @@ from .errors import ConfigError
 __all__ = ["Course", "Topic", "Limits", "SelfTest", "Tolerance", "Hidden", "load_course", "find_course_file", "DEVICES", "SOLUTIONS", "RECORDED"]
 
 DEVICES = ("cpu", "cuda")
+# What a failing hidden check tells the student: everything, the message with its numbers blanked, or only whether it
+# passed (no message, no mistake, no figure, and no excerpt of what the code printed, which could echo its inputs).
+HIDDEN_FEEDBACK = ("full", "no-values", "pass-fail")
 SOLUTIONS, RECORDED = "solutions", "recorded"  # where t.ref comes from: solutions/<id>.py, or answers/<id>.npz (a student bundle)
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -100,6 +103,7 @@ class Course:
     hide: tuple[Path, ...]
     topics: tuple[Topic, ...] = field(default=())
     reference: str = SOLUTIONS
+    hidden_feedback: str = "full"
 
     @property
     def root(self) -> Path:
@@ -283,6 +287,7 @@ _TOP = {
     "selftest": "how `grade selftest` judges the checks: threshold, wall_s",
     "topics": "the topics in the order they are graded",
     "reference": "where checks get the reference: 'solutions' (solutions/<id>.py) or 'recorded' (answers/<id>.npz, a student bundle)",
+    "feedback": "what students see: hidden (full, no-values or pass-fail) for failing hidden checks",
 }
 _SEED = {
     "public": "the fixed seed of the public checks' inputs",
@@ -335,6 +340,10 @@ def load_course(path: Path) -> Course:
 
     data = _mapping(where, data, "", _TOP)
     title = _string(where, _required(where, data, "course", ""), "course")
+    feedback = _mapping(where, data.get("feedback", {}), "feedback", {"hidden": f"what a failing hidden check tells the student: {', '.join(HIDDEN_FEEDBACK)}"})
+    hidden_feedback = feedback.get("hidden", "full")
+    if hidden_feedback not in HIDDEN_FEEDBACK:
+        raise where.error("feedback.hidden", f"feedback.hidden: expected one of {', '.join(HIDDEN_FEEDBACK)}, got {hidden_feedback!r}")
     reference = data.get("reference", SOLUTIONS)
     if reference not in (SOLUTIONS, RECORDED):
         raise where.error("reference", f"reference: expected {SOLUTIONS} or {RECORDED}, got {_kind(reference)}")
@@ -414,5 +423,6 @@ def load_course(path: Path) -> Course:
         hide=hide,
         topics=tuple(topics),
         reference=reference,
+        hidden_feedback=hidden_feedback,
     )
 

@@ -25,6 +25,7 @@ from .config import RECORDED, Course, Limits, Topic
 from .errors import ConfigError, SandboxUnavailable, UsageError
 from .results import ERROR, FAILED, NOT_ATTEMPTED, PASSED, CheckResult, Report, TopicResult
 from .sandbox import PROCESS, STRICT
+from .visibility import redact
 from .seeding import check_seed, digest
 from .submission import Source, Submission
 from .workers import Spawner, Worker, WorkerDied, WorkerTimeout, describe_mode
@@ -218,7 +219,7 @@ class Grader:
             problem = source.problem if source else f"{topic.id}.py: nothing submitted for this topic"
             status = NOT_ATTEMPTED if source is None or source.missing else FAILED
             results = [CheckResult(c.id, c.title, topic.checks[c.id], status, hidden, problem or "", None, devices) for c, hidden in checks]
-            return TopicResult(topic.id, topic.title, filename, results, error=problem)
+            return redact(TopicResult(topic.id, topic.title, filename, results, error=problem), self.course.hidden_feedback)
 
         outcomes: dict[str, dict[str, _Outcome]] = {c.id: {} for c, _ in checks}
         topic_error, outputs = None, []
@@ -233,7 +234,7 @@ class Grader:
             merged = _merge(outcomes[chk.id], devices, topic_error)
             figures = next((o.figures for o in outcomes[chk.id].values() if o.figures), [])  # the first device's
             results.append(CheckResult(chk.id, chk.title, topic.checks[chk.id], merged.status, hidden, merged.message, merged.mistake, devices, figures))
-        return TopicResult(topic.id, topic.title, filename, results, error=topic_error, output="\n".join(o for o in outputs if o))
+        return redact(TopicResult(topic.id, topic.title, filename, results, error=topic_error, output="\n".join(o for o in outputs if o)), self.course.hidden_feedback)
 
     def _run_device(self, topic: Topic, source: Source, reference: Any, checks: list[tuple[Check, bool]], device: str, outcomes: dict[str, dict[str, _Outcome]], outputs: list[str], until_failure: bool) -> str | None:
         """Run every check on one device, respawning the worker after a crash; returns a topic-level error."""
