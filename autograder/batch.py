@@ -106,7 +106,12 @@ def _unzip(path: Path, into: Path) -> None:
                 raise UsageError(f"entry {info.filename!r} points outside the zip")
             if (info.external_attr >> 16) & 0o170000 == 0o120000:
                 raise UsageError(f"entry {info.filename!r} is a symbolic link")
-        archive.extractall(into)
+            if not [p for p in parts if p not in (".", "")]:
+                raise UsageError(f"entry {info.filename!r} names no file")
+        try:
+            archive.extractall(into)
+        except (OSError, zipfile.BadZipFile, ValueError) as exc:  # duplicate or clashing names, bad CRC, ...
+            raise UsageError(f"cannot be extracted ({type(exc).__name__}: {exc})") from None
 
 
 @contextmanager
