@@ -110,6 +110,8 @@ class _Session:
                 fn = getattr(self.module, step["fn"], None)
                 if fn is None:
                     raise AttributeError(f"{self.module.__file__} does not define {step['fn']!r}")
+                if not callable(fn):
+                    raise TypeError(f"{self.module.__file__} defines {step['fn']!r} as {type(fn).__name__} {fn!r:.40}, not as a function or class")
                 result = fn(*args, **kwargs)
             elif op == "method":
                 result = getattr(env[step["obj"]], step["name"])(*args, **kwargs)
