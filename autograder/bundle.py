@@ -12,7 +12,6 @@ import os
 import shutil
 import tempfile
 import tomllib
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +20,13 @@ import yaml
 from .checks import checks_in
 from .config import RECORDED, Course, Topic, load_course
 from .errors import ConfigError, InternalError, UsageError
+from .output import write_zip
 from .results import PASSED
 from .run import locate_course
 
 __all__ = ["main"]
 
 _PINNED = ("torch", "numpy", "click", "pyyaml", "pytest")  # what `grade run` needs; nbgrader and the dev tools stay out
-_EPOCH = (1980, 1, 1, 0, 0, 0)  # zip timestamps, so that the same course gives the same zip
 
 
 def main(*, out: Path, course: Path | None, force: bool) -> int:
@@ -193,10 +192,6 @@ inputs.
 
 
 def _zip(folder: Path, archive: Path) -> None:
-    """``folder`` as a zip whose entries start with the folder's name, in sorted order, with fixed timestamps."""
-    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as z:
-        for file in sorted(p for p in folder.rglob("*") if p.is_file()):
-            info = zipfile.ZipInfo(f"{folder.name}/{file.relative_to(folder).as_posix()}", date_time=_EPOCH)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            z.writestr(info, file.read_bytes())
+    """``folder`` as a zip whose entries start with the folder's name."""
+    files = (p for p in folder.rglob("*") if p.is_file())
+    write_zip(archive, ((f"{folder.name}/{f.relative_to(folder).as_posix()}", f.read_bytes(), 0o644) for f in files))

@@ -9,22 +9,19 @@ course secret ships as ``secret``, readable by root only once installed (workers
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import shlex
-import tempfile
-import zipfile
 from pathlib import Path
 
 from .config import RECORDED, Course, load_course
 from .errors import ConfigError, UsageError
+from .output import write_zip
 from .run import locate_course
 
 __all__ = ["main", "ROOT_ENV"]
 
 ROOT_ENV = "AUTOGRADER_GRADESCOPE_ROOT"  # where run_autograder finds source/, submission/, results/ (tests fake it)
-_EPOCH = (1980, 1, 1, 0, 0, 0)  # zip timestamps, so that the same course and secret give the same zip
 _COURSE_FILES = ("course.yaml", "pyproject.toml", "constraints.txt", "README.md")  # pip install -e . reads the README
 _COURSE_FOLDERS = ("exercises", "solutions", "checks")
 
@@ -105,14 +102,7 @@ def main(*, out: Path, course: Path | None, force: bool) -> int:
         raise ConfigError(f"{course_obj.root}: no {', '.join(missing)}; the autograder installs the course with pip, which needs them")
     secret = course_obj.secret()
     entries = _entries(course_obj, secret or secrets.token_hex(32).encode())
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=out.parent, prefix=f".{out.name}.", delete=False) as tmp:
-        try:
-            _zip(entries, Path(tmp.name))
-            os.replace(tmp.name, out)
-        except BaseException:
-            os.unlink(tmp.name)
-            raise
+    write_zip(out, entries)
     origin = f"from ${course_obj.secret_env}" if secret is not None else f"a new random one (set ${course_obj.secret_env} to choose it)"
     print(f"wrote {out}: {len(course_obj.topics)} topics with solutions and hidden checks; course secret: {origin}. Upload it to Gradescope only: it is the answer key.")
     return 0
@@ -145,12 +135,3 @@ def _tree(root: Path, folders: tuple[str, ...]) -> list[tuple[str, bytes, int]]:
 def _run_autograder(course: Course) -> str:
     topics = " ".join(shlex.quote(t.id) for t in course.topics)
     return _RUN.replace("@ROOT_ENV@", ROOT_ENV).replace("@TOPICS@", topics).replace("@SECRET_ENV@", course.secret_env)
-
-
-def _zip(entries: list[tuple[str, bytes, int]], archive: Path) -> None:
-    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as z:
-        for name, data, mode in entries:
-            info = zipfile.ZipInfo(name, date_time=_EPOCH)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = (0o100000 | mode) << 16  # a regular file with these permissions (unzip restores them)
-            z.writestr(info, data)
