@@ -129,10 +129,8 @@ def _torch_op(op: str, x: list[torch.Tensor]) -> torch.Tensor:
     return getattr(torch, op)(x[0])
 
 
-def drive_value(t: Trial, graph: Sequence[Node]) -> tuple[list[Any], list[Any]]:
-    """Build the graph with the student's Value class in the worker, call backward() on the last node, and read
-    every node's .data and .grad (after backward) back as numbers."""
-    p = t.program()
+def build_value(p: Any, graph: Sequence[Node]) -> list[Any]:
+    """The steps that build ``graph`` with the student's Value class (program ``p``), one named Var per node."""
     nodes: list[Any] = []
     for i, node in enumerate(graph):
         operands = [nodes[a] if isinstance(a, int) else a for a in node.args]
@@ -145,6 +143,14 @@ def drive_value(t: Trial, graph: Sequence[Node]) -> tuple[list[Any], list[Any]]:
         else:
             v = p.method(operands[0], node.op)
         nodes.append(type(v)(v.name, f"v{i}"))
+    return nodes
+
+
+def drive_value(t: Trial, graph: Sequence[Node]) -> tuple[list[Any], list[Any]]:
+    """Build the graph with the student's Value class in the worker, call backward() on the last node, and read
+    every node's .data and .grad (after backward) back as numbers."""
+    p = t.program()
+    nodes = build_value(p, graph)
     p.method(nodes[-1], "backward")
     got = p.run(*[p.attr(v, "data") for v in nodes], *[p.attr(v, "grad") for v in nodes])
     return got[: len(graph)], got[len(graph) :]
@@ -488,11 +494,7 @@ def value_forward(t: Trial) -> None:
     graph += [Node("pow", (0, 2.0)), Node("neg", (1,)), *(Node(m, (0,)) for m in METHODS), Node("relu", (1,))]
     data, _, _ = torch_graph(graph)
     p = t.program()
-    nodes: list[Any] = []
-    for i, node in enumerate(graph):
-        operands = [nodes[a] if isinstance(a, int) else a for a in node.args]
-        v = p.call("Value", node.value) if node.op == "leaf" else p.method(operands[0], node.op) if node.op in METHODS else p.operator(node.op, *operands)
-        nodes.append(type(v)(v.name, f"v{i}"))
+    nodes = build_value(p, graph)
     for i, got in enumerate(p.run(*[p.attr(v, "data") for v in nodes])):
         if not _close(t, got, data[i]):
             t.fail(f"{describe_node(graph, i)}: .data is {_number(got)}, expected {data[i]:.6g}")
