@@ -360,7 +360,9 @@ def solve_equality_qp(Q: np.ndarray, c: np.ndarray, A: np.ndarray, b: np.ndarray
 
     Raises:
         ValueError: a shape does not fit; Q is not symmetric; an entry is not finite; the KKT matrix is singular
-            (A without full row rank, or Q singular on the null space of A).
+            (A without full row rank, or Q singular on the null space of A), judged by its rank
+            (np.linalg.matrix_rank(K) < n + m): np.linalg.solve alone is not enough, since rounding often leaves a
+            singular matrix a tiny non-zero pivot and solve then returns a huge, meaningless answer.
 
     Example:
         >>> x, nu = solve_equality_qp(np.eye(2), np.zeros(2), np.array([[1.0, 1.0]]), np.array([1.0]))
@@ -376,10 +378,9 @@ def solve_equality_qp(Q: np.ndarray, c: np.ndarray, A: np.ndarray, b: np.ndarray
     if not (np.all(np.isfinite(c)) and np.all(np.isfinite(b))):
         raise ValueError("solve_equality_qp: c or b has a non-finite entry")
     kkt = np.block([[Q, A.T], [A, np.zeros((m, m))]])
-    try:
-        solution = np.linalg.solve(kkt, np.concatenate([-c, b]))
-    except np.linalg.LinAlgError:
-        raise ValueError("solve_equality_qp: the KKT matrix is singular (A lacks full row rank, or Q is singular on its null space)") from None
+    if np.linalg.matrix_rank(kkt) < n + m:
+        raise ValueError("solve_equality_qp: the KKT matrix is singular (A lacks full row rank, or Q is singular on its null space)")
+    solution = np.linalg.solve(kkt, np.concatenate([-c, b]))
     return solution[:n], solution[n:]
 
 
