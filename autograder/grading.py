@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from .checks import Check, CheckFailed, StudentError, Trial, checks_in
-from .config import RECORDED, Course, Limits, Topic
+from .config import RECORDED, SOLUTIONS, Course, Limits, Topic
 from .errors import ConfigError, SandboxUnavailable, UsageError
 from .results import ERROR, FAILED, NOT_ATTEMPTED, PASSED, CheckResult, Report, TopicResult
 from .sandbox import PROCESS, STRICT
@@ -240,6 +240,10 @@ class Grader:
         """Run every check on one device, respawning the worker after a crash; returns a topic-level error."""
         worker: tuple[Worker, int] | None = None
         secret = self.course.secret()
+        # Public checks draw fresh inputs when the course grades (so answers hardcoded for the public inputs earn
+        # nothing), but not without the secret (they would be predictable), not from recorded answers (which exist for
+        # the public inputs only) and not while recording those answers (wrap_reference: a student bundle's).
+        fresh_public = secret is not None and self.course.reference == SOLUTIONS and self._wrap_reference is None
         wall_s = topic.limits.wall_s  # lowered to after_timeout_s once a check runs out of time: a loop costs it once
         try:
             for chk, hidden in checks:
@@ -251,7 +255,7 @@ class Grader:
                         worker = None
                         return problem
                 assert worker is not None
-                seed = check_seed(topic=topic.id, check=chk.id, hidden=hidden, public_seed=self.course.public_seed, secret=secret, submission=digest(source.data))
+                seed = check_seed(topic=topic.id, check=chk.id, hidden=hidden, public_seed=self.course.public_seed, secret=secret, submission=digest(source.data), fresh_public=fresh_public)
                 outcomes[chk.id][device] = self._run_check(chk, topic, reference, worker[0], device, seed, wall_s)
                 if outcomes[chk.id][device].timed_out:
                     wall_s = min(wall_s, topic.limits.after_timeout_s)

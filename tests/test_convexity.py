@@ -3,6 +3,7 @@ linear algebra, torch.autograd.functional and a brute-force solution of the cons
 
 from __future__ import annotations
 
+import re
 
 import numpy as np
 import pytest
@@ -24,8 +25,11 @@ KNOWN = known_mistakes(TOPIC)
 def test_estimator_messages_state_estimate_standard_error_and_truth(grader):
     result = grade_source(grader, KNOWN["score_missing"].source, TOPIC)
     message = next(c.message for c in result.checks if c.id == "score_function_gradient")
-    assert message.startswith("score_function_gradient(x^2, mu=-0.5, z) with n = 2e5: the estimate 1.2")
-    assert "standard errors (SE 0.00976) from the true gradient -1" in message
+    # The numbers depend on the inputs, which the course's secret draws afresh: their form and size are the contract.
+    found = re.match(r"score_function_gradient\(x\^2, mu=-0.5, z\) with n = 2e5: the estimate (\S+) is (\S+) standard errors \(SE (\S+)\) from the true gradient -1\b", message)
+    assert found, message
+    estimate, distance, se = map(float, found.groups())
+    assert abs(estimate - 1.25) < 0.05 and 0.009 < se < 0.011 and abs(distance - abs(estimate + 1) / se) < 0.1
     assert "missing the score (x - mu)" in message
 
 

@@ -1,10 +1,17 @@
 """Adversarial submissions: every attack of docs/threat-model.md that applies to this grader, graded for real.
 
 This module is their shared machinery: the course's facts, the attack builder, the assertions and the table row.
-The tests, grouped by attack class, are in test_exits.py (exiting, fake scores and result files), test_forgery.py
-(forged return values, monkeypatching, introspection, mutated inputs, forged protocol frames), test_secrets.py
-(the reference, hidden checks, the course secret, the network) and test_resources.py (hangs, memory, processes,
-floods, doing nothing).
+The tests, grouped by the threat model's classes (its numbers), are in
+
+- test_exits.py: exiting (1), fake scores and result files (2);
+- test_forgery.py: forged return values (3), monkeypatching (4), frames and the heap (5), mutated inputs (7),
+  forged protocol frames (10);
+- test_secrets.py: the reference, the hidden checks and the course secret (6), the network (13);
+- test_payloads.py: pickle payloads (9), forged array headers and a planted symlink (10);
+- test_resources.py: atexit hooks and threads (8), survivors (12), hangs, memory, forks, disk, floods (13),
+  doing nothing;
+- test_cheating.py: hardcoded public answers (11), behaving differently when graded (15);
+- test_neighbours.py: signalling other workers and reaching into a classmate's submission (14).
 
 Each attack is the reference solution with something appended (usually a new ``conv1d``), so that the checks the
 attack targets and the checks it leaves alone are both known. Every test asserts that
@@ -19,8 +26,9 @@ attack targets and the checks it leaves alone are both known. Every test asserts
 Most tests run in both sandbox modes (``tight_grader``: 2 s per check, 6 s CPU, 512 MiB). Attacks that only the
 strict sandbox can stop (reading files, talking to the network, seeing other processes) skip the process mode.
 
-Costly attacks (hangs, memory and fork bombs) fire only on the first public conv1d call, recognised by its first
-input value, so each costs one time limit, not one per conv1d call.
+Costly attacks (hangs, memory and fork bombs) fire only on the first public conv1d call, recognised by its input's
+length (the course grades with its secret, so public inputs are drawn fresh and their values are unknown), so each
+costs one time limit, not one per conv1d call.
 """
 
 from __future__ import annotations
@@ -32,13 +40,11 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from autograder.config import load_course
 from autograder.grading import Grader
 from autograder.results import ERROR, PASSED, Report, TopicResult
-from autograder.seeding import check_seed
 from autograder.submission import Submission
 
 from conftest import ROOT, grade_source
@@ -59,8 +65,6 @@ CONV1D_CHECKS = ("conv1d_full", "conv1d_modes", "bad_mode", "conv1d_contract", "
 OTHER_CHECKS = tuple(c for c in POINTS if c not in CONV1D_CHECKS)
 EVERYTHING = tuple(POINTS)
 
-# The first input value of the first public conv1d call (public inputs are fixed by the course's public seed).
-FIRST_F0 = float(np.random.default_rng(check_seed(topic="convolution", check="conv1d_full", hidden=False, public_seed=COURSE.public_seed, secret=None, submission="")).standard_normal(9)[0])
 
 TIMEOUT = r"did not (answer|finish) within"
 STRICT_ONLY = "only the strict sandbox can stop this (the process sandbox shares the file system, network and /proc)"
@@ -68,7 +72,7 @@ STRICT_ONLY = "only the strict sandbox can stop this (the process sandbox shares
 assert REFERENCE_LINE in REFERENCE and HIDDEN_LINE in HIDDEN_CHECKS.read_text(), "update the distinctive lines"
 
 # Appended after the reference, before each attack: a wrong answer of the right shape, and the first-call trigger.
-PRELUDE = f'''
+PRELUDE = '''
 
 # ---- attack ----------------------------------------------------------------------------------------------
 import numpy as _np
@@ -77,12 +81,12 @@ import numpy as _np
 def _wrong(f, h, mode="full"):
     """Zeros of the length conv1d must return: a wrong answer of the right shape and dtype."""
     n, k = _np.shape(f)[0], _np.shape(h)[0]
-    return _np.zeros({{"full": n + k - 1, "same": n, "valid": max(n - k + 1, 1)}}.get(mode, 1))
+    return _np.zeros({"full": n + k - 1, "same": n, "valid": max(n - k + 1, 1)}.get(mode, 1))
 
 
 def _first_call(f):
-    """The first public conv1d call (conv1d_full): costly attacks fire there only."""
-    return float(f[0]) == {FIRST_F0!r}
+    """The first public conv1d call (conv1d_full, the only public one with 9 samples): costly attacks fire there."""
+    return _np.shape(f) == (9,)
 
 '''
 
@@ -180,24 +184,25 @@ FORGE = """
 import json as _json, os as _os, struct as _struct
 
 
-def _forge(body):
-    \"\"\"Write one frame of our own straight onto the protocol socket (the only socket the worker has).\"\"\"
+def _forge(body, payload=b""):
+    \"\"\"Write one frame of our own (a header, then ``payload`` as its array bytes) straight onto the protocol
+    socket (the only socket the worker has).\"\"\"
     if not isinstance(body, bytes):
         body = _json.dumps(body).encode()
     for fd in map(int, _os.listdir("/proc/self/fd")):
         try:
             if _os.readlink(f"/proc/self/fd/{fd}").startswith("socket:"):
-                _os.write(fd, b"AGX1" + _struct.pack("<I", len(body)) + body)
+                _os.write(fd, b"AGX1" + _struct.pack("<I", len(body)) + body + payload)
         except OSError:
             pass
 """
 
 
-def forged(body: str) -> str:
-    """conv1d forges a reply frame (``body``: a Python expression), then answers for real (wrongly)."""
+def forged(body: str, payload: str = 'b""') -> str:
+    """conv1d forges a reply frame (``body``, ``payload``: Python expressions), then answers for real (wrongly)."""
     return FORGE + f"""
 
 def conv1d(f, h, mode="full"):
-    _forge({body})
+    _forge({body}, {payload})
     return _wrong(f, h, mode)
 """
