@@ -208,7 +208,7 @@ def serve(rfile: BinaryIO, wfile: BinaryIO, *, device: str = "cpu", threads: int
         except BaseException as exc:  # noqa: BLE001 - SystemExit and friends from student code are answers too
             reply, out = {"ok": False, "error": {**_error(exc, filename), "step": session.step}}, []
         session.step = None
-        write_frame(wfile, reply, out)
+        write_frame(wfile, {**reply, "seq": request.get("seq")}, out)
 
 
 def main() -> None:

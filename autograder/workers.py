@@ -102,6 +102,7 @@ class _Exit:
 
 
 _CAP = 4000  # characters of any text a worker sends (an exception's name, message, traceback)
+_MAX_DEPTH = 8  # of nested tuples in a returned value, as the worker's to_wire allows
 
 
 def _text(value: Any, cap: int = _CAP) -> str:
@@ -110,16 +111,37 @@ def _text(value: Any, cap: int = _CAP) -> str:
     return value if len(value) <= cap else value[:cap] + f"... ({len(value) - cap} more characters)"
 
 
-def _valid_reply(reply: dict[str, Any]) -> dict[str, Any]:
-    """The reply's shape, checked in one place; texts capped. Raises TypeError/ValueError for anything else."""
+def _valid_value(spec: Any, n_arrays: int, depth: int = 0) -> None:
+    """One returned value: an array sent with the reply ({"a": i}), a tuple of values ({"t": [...]}) or None."""
+    if depth > _MAX_DEPTH or not isinstance(spec, dict) or len(spec) != 1:
+        raise ValueError("a value is not one of {a: i}, {t: [...]}, {n: null}")
+    (key, inner), = spec.items()
+    if key == "a" and not (type(inner) is int and 0 <= inner < n_arrays):
+        raise ValueError(f"a value refers to array {inner!r}; {n_arrays} were sent")
+    if key == "t" and isinstance(inner, list):
+        for item in inner:
+            _valid_value(item, n_arrays, depth + 1)
+    elif key not in ("a", "n") or key == "n" and inner is not None:
+        raise ValueError("a value is not one of {a: i}, {t: [...]}, {n: null}")
+
+
+def _valid_reply(reply: dict[str, Any], seq: int, n_arrays: int) -> dict[str, Any]:
+    """The reply's shape, checked in one place; texts capped. Raises TypeError/ValueError for anything else.
+
+    ``seq`` must echo the request's: a frame the submission wrote onto the socket itself, and the worker's real
+    answer after it, must not be taken for the answers to this request and the next."""
     if type(reply.get("ok")) is not bool:
         raise ValueError("reply without a boolean 'ok'")
     if "sandbox_error" in reply:
         return {"ok": False, "sandbox_error": _text(reply["sandbox_error"])}
+    if reply.get("seq") != seq:
+        raise ValueError(f"the reply to request {reply.get('seq')!r} came for request {seq}: something else wrote on the worker's channel")
     if reply["ok"]:
         values = reply.get("values", [])
         if not isinstance(values, list):
             raise ValueError("'values' is not a list")
+        for value in values:
+            _valid_value(value, n_arrays)
         return {"ok": True, "values": values}
     error = reply.get("error")
     if not isinstance(error, dict):
@@ -148,6 +170,7 @@ class Worker:
         self.output = output
         self.max_bytes = max_bytes
         self.dead = False
+        self._seq = 0
         self._exit: _Exit | None = None
 
     def request(self, header: dict[str, Any], arrays: list[np.ndarray], *, timeout: float) -> tuple[dict[str, Any], list[np.ndarray]]:
@@ -155,11 +178,12 @@ class Worker:
         if self.dead:
             raise WorkerDied("is no longer running")
         deadline = time.monotonic() + timeout
+        self._seq += 1
         try:
-            self._send(encode(header, arrays), deadline)
+            self._send(encode({**header, "seq": self._seq}, arrays), deadline)
             self._reader.deadline = deadline
             reply, arrays = read_frame(self._reader, max_bytes=self.max_bytes)
-            return _valid_reply(reply), arrays
+            return _valid_reply(reply, self._seq, len(arrays)), arrays
         except TimeoutError:
             self.kill()
             raise WorkerTimeout("did not answer in time and was stopped") from None
