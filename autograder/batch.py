@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from .config import Course, load_course
-from .errors import GraderError, UsageError
+from .errors import GraderError, ResultsUnwritable, UsageError
 from .output import write_atomically
 from .results import Report
 from .submission import SUFFIXES, Submission
@@ -171,22 +171,27 @@ def grade_one(*, grader: Any, entry: Entry, course: Course, topics: Sequence[str
     start = time.perf_counter()
     folder = results / entry.name
     fingerprints: dict[str, dict[str, str]] = {}
+    report, retry = None, False
     try:
         with opened(entry, course, topics) as submission:
             report = grader.grade(submission, topics=list(topics) or None)
             for topic, source in submission.sources.items():
                 if source.text is not None:
                     fingerprints[topic] = {"bytes": hashlib.sha256(source.text.encode()).hexdigest(), "code": code_fingerprint(source.text)}
-        _write_results(folder, report)
         problems = [f"{t.id}: {t.error.splitlines()[0]}" for t in report.topics if t.error]
         outcome = Outcome(entry.name, "graded", None, time.perf_counter() - start, {t.id: t.points for t in report.topics}, {t.id: t.max_points for t in report.topics}, len(report.internal_errors), problems)
     except GraderError as exc:
         outcome = Outcome(entry.name, "failed", f"{entry.path.name}: {exc}", time.perf_counter() - start, {}, {})
     except Exception as exc:  # noqa: BLE001 - one submission's failure must not end the batch
         outcome = Outcome(entry.name, "failed", f"{entry.path.name}: the grader failed ({type(exc).__name__}: {exc})", time.perf_counter() - start, {}, {})
-    record = {**outcome.__dict__, "digest": digest(entry.path), "fingerprints": fingerprints}
-    folder.mkdir(parents=True, exist_ok=True)
-    write_atomically(folder / DONE, json.dumps(record, indent=2, sort_keys=True) + "\n")  # last: marks it done
+        retry = True  # the grader's own failure is no verdict on the submission: the next run grades it again
+    record = {**outcome.__dict__, "digest": digest(entry.path), "fingerprints": fingerprints, "retry": retry}
+    try:  # a submission whose results could not all be written has no DONE record: the next run grades it again
+        if report is not None:
+            _write_results(folder, report)
+        write_atomically(folder / DONE, json.dumps(record, indent=2, sort_keys=True) + "\n")  # last: marks it done
+    except OSError as exc:
+        raise ResultsUnwritable(f"{folder}: cannot write the results ({exc.strerror or exc})") from None
     return outcome
 
 
@@ -195,7 +200,7 @@ def _done(results: Path, entry: Entry) -> dict[str, Any] | None:
         record = json.loads((results / entry.name / DONE).read_text())
     except (OSError, ValueError):
         return None
-    return record if isinstance(record, dict) and record.get("digest") == digest(entry.path) else None
+    return record if isinstance(record, dict) and record.get("digest") == digest(entry.path) and not record.get("retry") else None
 
 
 # ---- progress ---------------------------------------------------------------------------------------------------
@@ -321,8 +326,11 @@ def _markdown(summary: dict[str, Any]) -> str:
 @contextmanager
 def locked(results: Path) -> Iterator[None]:
     """One batch per results folder: a second one is refused, not interleaved."""
-    results.mkdir(parents=True, exist_ok=True)
-    lock = open(results / ".lock", "a+")
+    try:
+        results.mkdir(parents=True, exist_ok=True)
+        lock = open(results / ".lock", "a+")
+    except OSError as exc:
+        raise ResultsUnwritable(f"--out {results}: cannot write the results there ({exc.strerror or exc})") from None
     try:
         import fcntl
     except ImportError:  # Windows: no advisory locks in the stdlib's portable set; one batch at a time is on the user
@@ -366,7 +374,8 @@ def main(*, submissions: Path, out: Path, topics: Sequence[str], jobs: int | Non
         stream.write(f"{len(found)} submissions in {submissions}: {len(found) - len(todo)} already graded, {len(todo)} to grade\n")
         progress = Progress(len(todo), stream)
         internal = 0
-        with Grader(course=course_obj, sandbox=sandbox, devices=resolve_devices(device), hide=[out.resolve()]) as grader:
+        # Covered, so that a worker sees its own submission's folder and no classmate's (strict mode).
+        with Grader(course=course_obj, sandbox=sandbox, devices=resolve_devices(device), hide=[out.resolve()], cover=[submissions.resolve()]) as grader:
             with ThreadPoolExecutor(max_workers=jobs or default_jobs()) as pool:
                 futures = [pool.submit(grade_one, grader=grader, entry=e, course=course_obj, topics=topics, results=out) for e in todo]
                 try:
@@ -378,11 +387,18 @@ def main(*, submissions: Path, out: Path, topics: Sequence[str], jobs: int | Non
                     pool.shutdown(wait=False, cancel_futures=True)
                     stream.write(f"\ninterrupted: {progress.done} of {len(todo)} graded and kept; run the same command again to grade the rest\n")
                     return 130
+                except ResultsUnwritable as exc:
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    kept = sum(_done(out, e) is not None for e in todo)
+                    raise ResultsUnwritable(f"{exc}; {kept} of {len(todo)} graded and kept; make room (or make it writable) and run the same command again to grade the rest") from None
         records = _records(out, [e.name for e in found])
-        write_gradebook(out, records, graded_topics)
         stubs = {t.id: code_fingerprint(t.stub.read_text(encoding="utf-8")) for t in course_obj.topics if t.stub.is_file()}
         summary = summarize(out, records, ignore=stubs)
-        write_atomically(out / "summary.json", json.dumps(summary, indent=2) + "\n")
-        write_atomically(out / "summary.md", _markdown(summary))
+        try:
+            write_gradebook(out, records, graded_topics)
+            write_atomically(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+            write_atomically(out / "summary.md", _markdown(summary))
+        except OSError as exc:
+            raise ResultsUnwritable(f"{out}: cannot write the gradebook and summary ({exc.strerror or exc}); every submission is graded and kept: run the same command again to write them") from None
     stream.write(f"gradebook: {out / 'gradebook.csv'}; summary: {out / 'summary.md'}\n")
     return 3 if internal else 0

@@ -86,7 +86,8 @@ def batch(submissions: Path, out: Path, topics: tuple[str, ...], jobs: int | Non
 
     \b
     Exit codes: 0 every submission graded, 1 unexpected failure, 2 bad course.yaml
-    or command line (or the results folder is in use), 3 a check failed internally.
+    or command line, or the results folder is in use or cannot be written (what was
+    written is kept: run again), 3 a check failed internally.
     """
     from . import batch as batch_module
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["GraderError", "ConfigError", "UsageError", "SandboxUnavailable", "InternalError"]
+__all__ = ["GraderError", "ConfigError", "UsageError", "SandboxUnavailable", "InternalError", "ResultsUnwritable"]
 
 
 class GraderError(Exception):
@@ -31,3 +31,9 @@ class InternalError(GraderError):
     """A bug in a check or in the grader: grading fails closed (no points) and exits non-zero."""
 
     exit_code = 3
+
+
+class ResultsUnwritable(GraderError):
+    """The results folder cannot be written (full, read-only): what was written stays valid; run again to go on."""
+
+    exit_code = 2

@@ -235,13 +235,19 @@ def _work(conf: Confinement, request: dict[str, Any], proto_fd: int, out_fd: int
 
 
 class ForkServer:
-    """Client of one fork server process. Thread-safe: batch grading spawns from several threads."""
+    """Client of one fork server process. Thread-safe: batch grading spawns from several threads. A server that
+    died (killed from outside, out of memory) is started again once per spawn, so a batch goes on."""
 
     def __init__(self, *, unsafe_paths: list[str], secret_env: str):
+        self._unsafe_paths, self._secret_env = unsafe_paths, secret_env
+        self._lock = threading.Lock()
+        self._start()
+
+    def _start(self) -> None:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        env = {k: v for k, v in os.environ.items() if k != secret_env and not k.startswith("AUTOGRADER_")}
+        env = {k: v for k, v in os.environ.items() if k != self._secret_env and not k.startswith("AUTOGRADER_")}
         self._proc = subprocess.Popen(
-            [sys.executable, "-c", _BOOT, str(child.fileno()), *unsafe_paths],
+            [sys.executable, "-c", _BOOT, str(child.fileno()), *self._unsafe_paths],
             pass_fds=(child.fileno(),),
             env=env,
             stdin=subprocess.DEVNULL,
@@ -250,7 +256,6 @@ class ForkServer:
         )
         child.close()
         self._sock = parent
-        self._lock = threading.Lock()
         self._hello: dict[str, Any] | None = None
 
     def hello(self) -> dict[str, Any]:
@@ -266,22 +271,39 @@ class ForkServer:
 
     def spawn(self, *, confinement: Confinement, device: str, threads: int) -> tuple[int, socket.socket, int, socket.socket]:
         """Start a worker; returns (supervisor pid, protocol socket, output pipe read end, control socket)."""
-        self.hello()
-        proto_parent, proto_child = socket.socketpair()
-        ctl_parent, ctl_child = socket.socketpair()
-        out_read, out_write = os.pipe()
-        request = {"confinement": confinement.to_json(), "device": device, "threads": threads}
-        try:
+        request = json.dumps({"confinement": confinement.to_json(), "device": device, "threads": threads}).encode()
+        for attempt in range(2):
+            self.hello()
+            server = self._proc
+            proto_parent, proto_child = socket.socketpair()
+            ctl_parent, ctl_child = socket.socketpair()
+            out_read, out_write = os.pipe()
+            try:
+                with self._lock:
+                    socket.send_fds(self._sock, [request], [proto_child.fileno(), out_write, ctl_child.fileno()])
+                    reply = self._sock.recv(1 << 16)
+            except OSError:
+                reply = b""
+            finally:
+                proto_child.close()
+                ctl_child.close()
+                os.close(out_write)
+            if reply:
+                return json.loads(reply)["pid"], proto_parent, out_read, ctl_parent
+            proto_parent.close()
+            ctl_parent.close()
+            os.close(out_read)
+            if attempt:
+                break
+            try:
+                server.wait(timeout=5)
+            except subprocess.TimeoutExpired:  # alive, yet it hung up: not something a restart mends
+                break
             with self._lock:
-                socket.send_fds(self._sock, [json.dumps(request).encode()], [proto_child.fileno(), out_write, ctl_child.fileno()])
-                reply = self._sock.recv(1 << 16)
-        finally:
-            proto_child.close()
-            ctl_child.close()
-            os.close(out_write)
-        if not reply:
-            raise RuntimeError("the fork server went away")
-        return json.loads(reply)["pid"], proto_parent, out_read, ctl_parent
+                if self._proc is server:  # another thread may have started the new one already
+                    self._sock.close()
+                    self._start()
+        raise RuntimeError("the fork server went away and could not be started again")
 
     def close(self) -> None:
         self._sock.close()
