@@ -158,20 +158,25 @@ class _Where:
         return ConfigError(f"{at}: {message}")
 
 
-def _lines(node: Any, path: str = "", out: dict[str, int] | None = None) -> dict[str, int]:
+def _lines(node: Any, path: str = "", out: dict[str, int] | None = None, twice: list[tuple[str, int, int]] | None = None) -> dict[str, int]:
+    """Key path -> line; the root is line 1. A key declared twice in one mapping goes to ``twice`` (YAML itself
+    would keep the last silently): (path, first line, second line)."""
     import yaml
 
-    out = {} if out is None else out
+    out = {"": 1} if out is None else out
     if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
         for key, value in node.value:
             sub = f"{path}.{key.value}" if path else str(key.value)
-            out[sub] = key.start_mark.line + 1
-            _lines(value, sub, out)
+            if sub in seen and twice is not None:
+                twice.append((sub, seen[sub], key.start_mark.line + 1))
+            seen[sub] = out[sub] = key.start_mark.line + 1
+            _lines(value, sub, out, twice)
     elif isinstance(node, yaml.SequenceNode):
         for i, value in enumerate(node.value):
             sub = f"{path}[{i}]"
             out[sub] = value.start_mark.line + 1
-            _lines(value, sub, out)
+            _lines(value, sub, out, twice)
     return out
 
 
@@ -327,16 +332,26 @@ def load_course(path: Path) -> Course:
 
     path = Path(path).resolve()
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the course file ({exc})") from None
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the course file ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}:{line}: not UTF-8 text (byte {raw[exc.start]:#04x} at offset {exc.start})") from None
+    twice: list[tuple[str, int, int]] = []
     try:
         data = yaml.safe_load(text)
-        where = _Where(path, _lines(yaml.compose(text)))
+        where = _Where(path, _lines(yaml.compose(text), twice=twice))
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        problem = " ".join(str(p) for p in (getattr(exc, "context", None), getattr(exc, "problem", None)) if p) or str(exc)
+        raise ConfigError(f"{path}:{mark.line + 1}: not valid YAML: {problem}" if mark else f"{path}: not valid YAML: {exc}") from None
     if data is None:
         raise ConfigError(f"{path}: empty file; expected a mapping with the keys: {', '.join(_TOP)}")
+    for key, first, second in twice:
+        raise where.error(key, f"{key}: declared twice (lines {first} and {second}); keep one")
 
     data = _mapping(where, data, "", _TOP)
     title = _string(where, _required(where, data, "course", ""), "course")

@@ -66,6 +66,10 @@ BAD = [
     ("equivalent-no-reason", lambda d: d["topics"][0].update(selftest={"equivalent": {"conv1d:constant:abcdef": None}}), r"topics\[0\]\.selftest\.equivalent\.conv1d:constant:abcdef: expected a non-empty string, got nothing"),
     ("no-topics", lambda d: d.update(topics=[]), r"topics: expected a non-empty list of topics"),
     ("bad-hide", lambda d: d["sandbox"].update(hide="solutions"), r"sandbox\.hide: expected a list of paths"),
+    ("bad-hidden-feedback", lambda d: d.update(feedback={"hidden": "numbers"}), r"feedback\.hidden: expected one of full, no-values, pass-fail, got 'numbers'"),
+    ("bad-reference", lambda d: d.update(reference="answers"), r"reference: expected solutions or recorded, got 'answers'"),
+    ("hidden-summary-without-recording", lambda d: d["topics"][0].update(hidden={"checks": 2, "points": 4}), r"topics\[0\]\.hidden: only with reference: recorded"),
+    ("topic-not-a-mapping", lambda d: d["topics"].append("vae"), r"topics\[\d+\]: expected a mapping"),
 ]
 
 
@@ -76,8 +80,30 @@ def test_invalid_course_is_a_config_error_with_location(course_dir: Path, change
         load_course(path)
     text = str(info.value)
     assert re.search(message, text), text
-    assert re.match(rf"{re.escape(str(path))}(:\d+)?: ", text), f"no file prefix in {text!r}"
+    assert re.match(rf"{re.escape(str(path))}:\d+: ", text), f"no file:line prefix in {text!r}"
+    assert "\n" not in text
     assert info.value.exit_code == 2
+
+
+# Broken text: the line is known exactly.
+RAW = [
+    ("tab-indentation", b"course: x\nseed:\n\tpublic: 1\n", r":3: not valid YAML: .*found character '\\t' that cannot start any token"),
+    ("unclosed-bracket", b"course: [unclosed", r":1: not valid YAML: .*expected ',' or '\]'"),
+    ("key-declared-twice", b"course: a\nseed: {public: 1}\ncourse: b\n", r":3: course: declared twice \(lines 1 and 3\); keep one"),
+    ("nested-key-declared-twice", b"course: x\ntopics:\n  - id: a\n    title: A\n    id: b\n", r":5: topics\[0\]\.id: declared twice \(lines 3 and 5\)"),
+    ("not-utf-8", b"course: x\n# caf\xe9\n", r":2: not UTF-8 text \(byte 0xe9 at offset 15\)"),
+    ("missing-required-key", b"seed: {public: 1}\n", r":1: course: missing \(required\)"),
+]
+
+
+@pytest.mark.parametrize("raw, message", [pytest.param(r, m, id=i) for i, r, m in RAW])
+def test_broken_course_text_names_the_line(tmp_path: Path, raw: bytes, message: str):
+    path = tmp_path / "course.yaml"
+    path.write_bytes(raw)
+    with pytest.raises(ConfigError) as info:
+        load_course(path)
+    assert re.match(re.escape(str(path)) + message, str(info.value)), str(info.value)
+    assert "\n" not in str(info.value)
 
 
 def test_line_number_points_at_the_offending_key(course_dir: Path):
