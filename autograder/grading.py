@@ -202,7 +202,7 @@ class Grader:
         mode = self.mode
         results = [self._grade_topic(topic, submission.sources.get(topic.id), public_only, using, checks, until_failure) for topic in chosen]
         hidden = [f"{t.id}: hidden checks ({t.hidden.checks}, {t.hidden.points:g} points) run when you submit; this grade counts public checks only" for t in chosen if t.hidden]
-        return Report(course=self.course.title, submission=submission.label, sandbox=mode, devices=using, topics=results, notes=[*self.notes, *hidden])
+        return Report(course=self.course.title, submission=submission.label, sandbox=mode, devices=using, topics=results, notes=[*self.notes, *hidden], hidden_feedback=self.course.hidden_feedback)
 
     def _grade_topic(self, topic: Topic, source: Source | None, public_only: bool, using: list[str], only: Sequence[str] | None = None, until_failure: bool = False) -> TopicResult:
         reference, checks = self._material(topic)

@@ -53,6 +53,7 @@ class Report:
     devices: list[str]
     topics: list[TopicResult]
     notes: list[str] = field(default_factory=list)
+    hidden_feedback: str = "full"  # course.yaml feedback.hidden, already applied to the hidden checks' results
 
     @property
     def points(self) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 
 import pytest
@@ -79,3 +80,10 @@ def test_no_hidden_input_or_expected_value_reaches_any_output_format(course, lev
     for fmt in FORMATS:
         text = render(restricted, fmt)
         assert not [s for s in secrets if s in text], fmt
+
+
+@pytest.mark.parametrize("level, hidden_visibility", [("full", "visible"), ("no-values", "visible"), ("pass-fail", "after_due_date")])
+def test_gradescope_visibility_of_hidden_checks_follows_the_level(level: str, hidden_visibility: str):
+    report = Report("Course", "sub", "process", ["cpu"], [redact(_topic(), level)], hidden_feedback=level)
+    tests = {t["extra_data"]["check"]: t for t in json.loads(render(report, "gradescope"))["tests"]}
+    assert {c: t["visibility"] for c, t in tests.items()} == {"public_fail": "visible", "hidden_fail": hidden_visibility, "hidden_pass": hidden_visibility}

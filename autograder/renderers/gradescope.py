@@ -6,6 +6,10 @@ import json
 
 from ..results import PASSED, Report
 
+# A hidden check's test, by course.yaml feedback.hidden: shown at once with its (redacted) message, or, for
+# pass/fail only, not before the due date, so that resubmitting cannot be used to probe the hidden checks.
+HIDDEN_VISIBILITY = {"full": "visible", "no-values": "visible", "pass-fail": "after_due_date"}
+
 
 def render(report: Report) -> str:
     tests = []
@@ -23,7 +27,7 @@ def render(report: Report) -> str:
                     "output": output,
                     "output_format": "text",
                     "tags": [topic.id] + ([check.mistake["id"]] if check.mistake else []),
-                    "visibility": "visible",
+                    "visibility": HIDDEN_VISIBILITY[report.hidden_feedback] if check.hidden else "visible",
                     "extra_data": {"topic": topic.id, "check": check.id, "status": check.status, "hidden": check.hidden, "mistake": check.mistake},
                 }
             )
