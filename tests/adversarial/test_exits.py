@@ -1,4 +1,4 @@
-"""Adversarial submissions that exit, or print and write fake scores (threat model 1 to 3).
+"""Adversarial submissions that exit, or print and write fake scores (threat model 1, 2).
 
 The worker leaving early (sys.exit, os._exit, SIGKILL to itself, hanging up on the grader) earns nothing and is
 reported as what it was; a fake score printed to the terminal or written to a results file, or to the report file
@@ -23,7 +23,7 @@ from attacks import CONV1D_CHECKS, EVERYTHING, GRADE, OTHER_CHECKS, POINTS, SECR
 from conftest import ROOT, STRICT_OK, STRICT_WHY, grade_source
 
 
-# ---- 1, 2: exiting ------------------------------------------------------------------------------------------------
+# ---- 1: exiting ---------------------------------------------------------------------------------------------------
 
 EXITS = {
     "sys_exit_at_import": Attack(
@@ -109,7 +109,7 @@ def test_exit_status_is_not_masked_by_the_graders_kill(tight_grader):
     assert all("the worker exited with code 0" in m for m in messages.values()), messages
 
 
-# ---- 3: fake scores and fake result files -----------------------------------------------------------------------
+# ---- 2: fake scores and fake result files -----------------------------------------------------------------------
 
 FAKE_SCORE = """
 import atexit, json, os, sys, threading, time

@@ -1,4 +1,4 @@
-"""Adversarial submissions that forge what the grader compares (threat model 4 to 7 and 10, forged frames).
+"""Adversarial submissions that forge what the grader compares (threat model 3 to 5, 7 and 10).
 
 Forged return values (objects, subclasses and dtypes that claim equality), monkeypatched comparison functions,
 the callers' frames and the heap searched for the answer, inputs mutated in place, and frames of the submission's
@@ -11,7 +11,7 @@ from __future__ import annotations
 from attacks import ALWAYS_EQUAL, EVERYTHING, FORGE, ZERO_CONV1D, Attack, D, assert_grader_still_works, forged, table
 
 
-# ---- 4, 5: forged return values ---------------------------------------------------------------------------------
+# ---- 3: forged return values ------------------------------------------------------------------------------------
 
 FORGED = {
     "always_equal_object": Attack(
@@ -142,7 +142,7 @@ def test_forged_return_values_earn_nothing(tight_grader, row: Attack):
     row.run(tight_grader)
 
 
-# ---- 6: monkeypatching the comparison functions -----------------------------------------------------------------
+# ---- 4: monkeypatching the comparison functions -----------------------------------------------------------------
 
 PATCHES = {
     "numpy_and_torch_comparisons": Attack(
@@ -221,7 +221,7 @@ def test_monkeypatching_comparisons_earns_nothing(tight_grader, row: Attack):
     row.run(tight_grader)
 
 
-# ---- 7: introspection -------------------------------------------------------------------------------------------
+# ---- 5: introspection -------------------------------------------------------------------------------------------
 
 INTROSPECTION = """
 import gc, inspect, sys
@@ -262,7 +262,7 @@ def test_reading_the_callers_frames_and_the_heap_finds_no_answer(tight_grader):
     assert "found another conv1d" not in result.output
 
 
-# ---- 10: mutating the inputs ------------------------------------------------------------------------------------
+# ---- 7: mutating the inputs -------------------------------------------------------------------------------------
 
 
 def test_mutating_the_inputs_in_place_earns_nothing(tight_grader):
@@ -278,7 +278,7 @@ def test_mutating_the_inputs_in_place_earns_nothing(tight_grader):
     ).run(tight_grader)
 
 
-# ---- forged frames on the protocol socket -------------------------------------------------------------------------
+# ---- 10: forged frames on the protocol socket ---------------------------------------------------------------------
 # The worker is untrusted down to its bytes: a submission can write frames of its own onto the socket the grader
 # reads. Whatever they hold, the grader must call them malformed, stop that worker, give no credit, blame the
 # submission (not itself: "error" means a grader bug) and go on with a fresh worker for the next checks.

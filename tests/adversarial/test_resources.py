@@ -1,7 +1,8 @@
-"""Adversarial submissions that exhaust resources, or do nothing at all (threat model 11 to 14 and 16).
+"""Adversarial submissions that exhaust resources, outlive their run, or do nothing at all (threat model 8, 12, 13).
 
-Hanging, memory bombs (in the worker or spread over its children), fork bombs, setsid double-fork survivors,
-huge messages and output floods are stopped at the limits, cleaned up and capped: they earn nothing, the costly
+Hanging, memory bombs (in the worker or spread over its children), fork bombs, setsid double-fork survivors (which
+also hold the output pipe open), atexit hooks and non-daemon threads, disk fills, huge messages and output floods
+are stopped at the limits, cleaned up and capped: they earn nothing, the costly
 ones cost one time limit each, and the grader still grades the reference to full marks afterwards. Doing nothing
 (the stub, or raising for every input) earns nothing either. See attacks.py for the assertions.
 """
@@ -22,7 +23,7 @@ from attacks import STUB, TIMEOUT, Attack, assert_defeated, attack, table
 from conftest import grade_source, statuses
 
 
-# ---- 11, 12: hanging --------------------------------------------------------------------------------------------
+# ---- 13: hanging --------------------------------------------------------------------------------------------
 
 HANGS = {
     "infinite_loop": Attack(
@@ -165,7 +166,7 @@ def test_memory_spread_over_child_processes_is_bounded(tight_grader):
     assert int(alive.group(1)) * 200 <= 512, "the children held more memory than the worker's limit"
 
 
-# ---- 14, 16: processes that outlive their welcome ---------------------------------------------------------------
+# ---- 8, 12: processes and threads that outlive their welcome ---------------------------------------------------------------
 
 
 def _processes_with_argv(argv: list[str]) -> list[int]:
@@ -253,6 +254,64 @@ def test_a_setsid_double_fork_survivor_is_killed(tight_grader):
     result = Attack(SURVIVOR, phrase=r"are off", values={"MARK": mark}).run(tight_grader)
     assert "SURVIVOR STARTED" in result.output
     assert_no_process_left(["/bin/sleep", mark])
+
+
+AFTERLIFE = """
+import atexit, os, threading, time
+
+
+def _rewrite_later():
+    time.sleep(0.3)
+    print("Total: 34/34 (from a thread, after the answer)", flush=True)
+    time.sleep(10**6)  # a non-daemon thread: Python would wait for it at exit
+
+
+atexit.register(lambda: (print("ATEXIT RAN: Total: 34/34", flush=True), time.sleep(10**6)))
+threading.Thread(target=_rewrite_later, daemon=False).start()
+
+
+def conv1d(f, h, mode="full"):
+    return _wrong(f, h, mode)
+"""
+
+
+def test_atexit_hooks_and_non_daemon_threads_neither_run_late_nor_hold_the_grader(tight_grader):
+    """The worker leaves with os._exit (no atexit hooks, no joining threads), and whatever is left is killed."""
+    start = time.monotonic()
+    result = Attack(AFTERLIFE, phrase=r"are off").run(tight_grader)
+    assert time.monotonic() - start < 2.0 + 1.5  # no check waited for a hook or a thread
+    assert "ATEXIT RAN" not in result.output
+
+
+DISK_FILL = """
+import os, tempfile
+
+
+def _fill(folder):
+    written = 0
+    try:
+        with open(os.path.join(folder, "fill.bin"), "wb") as fh:
+            while written < 8 << 30:
+                fh.write(b"\\0" * (1 << 20))
+                written += 1 << 20
+    except (OSError, MemoryError) as exc:
+        return f"{written >> 20} MiB then {type(exc).__name__}"
+    return f"{written >> 20} MiB"
+
+
+def conv1d(f, h, mode="full"):
+    if _first_call(f):
+        print("FILLED", _fill(tempfile.gettempdir()), flush=True)
+    return _wrong(f, h, mode)
+"""
+
+
+def test_filling_the_disk_stops_at_the_file_size_limit(tight_grader):
+    """RLIMIT_FSIZE (64 MiB per file) in both modes; the worker's /tmp is a 64 MiB tmpfs in strict mode."""
+    result = Attack(DISK_FILL, phrase=r"are off|" + TIMEOUT + r"|was killed|exited", recover=True).run(tight_grader)
+    filled = re.search(r"FILLED (\d+) MiB", result.output)
+    if filled:  # SIGXFSZ kills the worker before it can say so, unless it is ignored
+        assert int(filled.group(1)) <= 64, result.output
 
 
 # ---- reports that flood -----------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Adversarial submissions that reach for what they must not see (threat model 8, 9 and 15).
+"""Adversarial submissions that reach for what they must not see (threat model 6, 13).
 
 Importing the reference solution or the hidden checks by name, loading them (or a near copy) from disk by path,
 hunting for the course secret in the environment and /proc, and talking to the network, loopback included: the
@@ -17,7 +17,7 @@ from attacks import HIDDEN_LINE, REFERENCE_LINE, SECRET, Attack, assert_defeated
 from conftest import ROOT, grade_source
 
 
-# ---- 8, 9: the reference solution, hidden checks and the course secret ------------------------------------------
+# ---- 6: the reference solution, hidden checks and the course secret ------------------------------------------
 
 IMPORTS = {
     "import_solutions_convolution": Attack(
@@ -187,7 +187,7 @@ def test_no_secret_hidden_check_or_reference_reaches_the_student(tight_grader):
 
 
 
-# ---- 15: the network --------------------------------------------------------------------------------------------
+# ---- 13: the network --------------------------------------------------------------------------------------------
 
 NETWORK = """
 import socket
