@@ -32,6 +32,10 @@ def _write(folder: Path, kind: str) -> None:
         target.write_text(REFERENCE + "\nentropy = 3\n")
     elif kind == "syntax-error":
         target.write_text(REFERENCE + "\ndef broken(:\n")
+    elif kind == "latin-1":
+        target.write_bytes("# Übung von Jürgen\n".encode("latin-1") + REFERENCE.encode())
+    elif kind == "notebook-not-json":
+        (folder / "information.ipynb").write_text('{"cells": [{"cell_type": "code", "source": "x = 1"')
 
 
 # kind -> (status of the checks it affects, a fragment of the one line the student gets, checks that still pass)
@@ -43,6 +47,8 @@ CASES = {
     "folder": (FAILED, "information.py is not a regular file", 0),
     "number-for-a-function": (FAILED, "defines 'entropy' as int 3, not as a function or class", 1),
     "syntax-error": (FAILED, "SyntaxError", 0),
+    "latin-1": (FAILED, "information.py is not UTF-8 text (byte 2)", 0),
+    "notebook-not-json": (FAILED, "information.ipynb is not a notebook", 0),
 }
 
 

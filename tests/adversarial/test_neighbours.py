@@ -1,6 +1,7 @@
-"""Adversarial submissions that go after other students (threat model 14).
+"""Adversarial submissions that go after other topics and other students (threat model 14).
 
-A submission that signals every process it can see while a classmate is graded beside it, and one that reads and
+An attack in one topic leaves the same submission's other topics graded in full (each topic has its own worker). A
+submission that signals every process it can see while a classmate is graded beside it, and one that reads and
 rewrites a classmate's submission in the same ``grade batch``. In the strict sandbox a worker sees only its own pid
 namespace, runs as its own slot's uid and finds its classmates' folders covered: the classmate's grade is intact.
 In the process sandbox a worker is the grader's own user, so both attacks would succeed (SECURITY.md says so);
@@ -13,7 +14,6 @@ import csv
 import io
 import os
 import shutil
-import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -22,9 +22,32 @@ import pytest
 
 from autograder import batch
 from autograder.results import PASSED
+from autograder.submission import Submission
 
-from attacks import REFERENCE, TOTAL, Attack, assert_grader_still_works, attack, strict_only
+from attacks import COURSE, REFERENCE, TOTAL, Attack, assert_grader_still_works, attack, forged, strict_only
 from conftest import ROOT, STRICT_OK, STRICT_WHY, grade_source
+
+INFORMATION = (ROOT / "solutions" / "information.py").read_text()
+INFORMATION_POINTS = sum(COURSE.topic("information").checks.values())
+
+# One attack of each kind that ends or poisons a worker: exiting at import, hanging, forging a frame, a memory bomb.
+OTHER_TOPICS = {
+    "exit_at_import": "import os\nos._exit(0)\n",
+    "hang": "\ndef conv1d(f, h, mode='full'):\n    while True:\n        pass\n",
+    "forged_frame": forged('{"ok": True, "values": [{"a": 0}], "arrays": [{"dtype": "<f8", "shape": [3], "nbytes": 24}]}', 'b"\\0" * 24'),
+    "memory_bomb": "\ndef conv1d(f, h, mode='full'):\n    return _np.ones(10**11)\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(OTHER_TOPICS))
+def test_an_attack_in_one_topic_leaves_the_other_topics_intact(tight_grader, name: str):
+    code = OTHER_TOPICS[name]
+    source = code if name == "exit_at_import" else attack(code)
+    report = tight_grader.grade(Submission.from_texts("submission", {"convolution": source, "information": INFORMATION}), topics=["convolution", "information"])
+    convolution, information = report.topics
+    assert convolution.points < convolution.max_points
+    assert information.error is None and information.points == INFORMATION_POINTS, [(c.id, c.message) for c in information.checks if c.status != PASSED]
+
 
 KILL_EVERYONE = """
 import os, signal
