@@ -9,6 +9,9 @@ Process tree of one strict worker::
 
     fork server -> supervisor (root, our code) -> init (pid 1 of a new pid namespace, root) -> worker (slot uid)
 
+Without root, the supervisor makes the namespaces inside a user namespace (where it is root), and the worker moves
+into a nested one of its own before running student code (it runs as the user; see sandbox.py).
+
 The supervisor waits on the init and on a control socket from the grader; "kill", or the grader going away, kills
 the init and with it every process in the namespace, setsid escapees included. It then reports how the worker ended.
 """
@@ -27,7 +30,7 @@ import traceback
 from typing import Any
 
 from .exchange import encode
-from .sandbox import STRICT, Confinement, MemoryCgroup, build_view, drop_privileges, enter_namespaces, strict_available
+from .sandbox import STRICT, Confinement, MemoryCgroup, build_view, drop_privileges, enter_namespaces, strict_available, user_processes
 
 __all__ = ["ForkServer"]
 
@@ -96,6 +99,8 @@ def _supervise(request: dict[str, Any], proto_fd: int, out_fd: int, ctl_fd: int)
         if group is not None:
             group.join()  # before forking: every descendant is born inside the group
             conf.limit_address_space = False  # the cgroup limits real memory; an address-space cap only breaks CUDA
+        if conf.mode == STRICT and os.geteuid() != 0:  # no slot uids without root: the worker runs as this user
+            conf.uid, conf.user_processes = None, user_processes()
         if conf.mode == STRICT:
             enter_namespaces()
     except Exception as exc:  # noqa: BLE001 - reported to the grader
@@ -234,6 +239,11 @@ def _work(conf: Confinement, request: dict[str, Any], proto_fd: int, out_fd: int
 # ---- in the grading process ------------------------------------------------------------------------------------
 
 
+def command(fd: int, unsafe_paths: list[str]) -> list[str]:
+    """The fork server's command line (tests start it as another user through this)."""
+    return [sys.executable, "-c", _BOOT, str(fd), *unsafe_paths]
+
+
 class ForkServer:
     """Client of one fork server process. Thread-safe: batch grading spawns from several threads. A server that
     died (killed from outside, out of memory) is started again once per spawn, so a batch goes on."""
@@ -247,7 +257,7 @@ class ForkServer:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = {k: v for k, v in os.environ.items() if k != self._secret_env and not k.startswith("AUTOGRADER_")}
         self._proc = subprocess.Popen(
-            [sys.executable, "-c", _BOOT, str(child.fileno()), *self._unsafe_paths],
+            command(child.fileno(), self._unsafe_paths),
             pass_fds=(child.fileno(),),
             env=env,
             stdin=subprocess.DEVNULL,

@@ -116,6 +116,11 @@ class Grader:
                 self.notes.append(note)
         return self._mode
 
+    @property
+    def memory_cgroup(self) -> str | None:
+        """The cgroup version that bounds each worker's memory with its children's, or None (address space only)."""
+        return self._spawner.forkserver.hello()["cgroup"] if self._spawner.forkserver else None
+
     def _try_strict(self) -> str | None:
         """Start one strict worker with nothing in it: None when that works, else what went wrong."""
         self._spawner.mode = STRICT

@@ -4,6 +4,10 @@ Modes:
 - ``strict`` (Linux, root): the worker lives in new pid, mount, network and ipc namespaces, behind a tiny init
   process; solutions, hidden checks, the results folder and the course secret are covered by empty mounts; it runs
   as a per-slot unprivileged uid with no_new_privs; killing the init kills every process it ever started.
+  Without root, where the kernel lets users create user namespaces, the same namespaces are made inside a user
+  namespace; the worker then moves into a nested user namespace of its own, so it holds no capability over the
+  mounts that hide things (it cannot unmount them) and, in any mount namespace it makes, they are locked. It runs
+  as the user (no per-slot uid), with RLIMIT_NPROC counted over the user's processes, and no memory cgroup.
 - ``process`` (anywhere else): a plain child process in its own session, with the rlimits the platform offers.
   The grader says in one line that isolation is reduced.
 
@@ -21,12 +25,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Confinement", "MemoryCgroup", "strict_available", "STRICT", "PROCESS", "MODES"]
+__all__ = ["Confinement", "MemoryCgroup", "strict_available", "user_processes", "STRICT", "PROCESS", "MODES", "ROOTLESS"]
 
 STRICT, PROCESS = "strict", "process"
 MODES = (STRICT, PROCESS, "auto")
 
-CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID = 0x00020000, 0x08000000, 0x40000000, 0x20000000
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWUSER = 0x00020000, 0x08000000, 0x40000000, 0x20000000, 0x10000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 4096, 16384, 1 << 18
 PR_SET_NO_NEW_PRIVS = 38
 
@@ -36,7 +40,7 @@ class Confinement:
     """What one worker may do; sent as JSON from the grader to the fork server."""
 
     mode: str
-    uid: int | None  # strict mode as root: the slot's unprivileged uid
+    uid: int | None  # strict mode as root: the slot's unprivileged uid (the fork server drops it without root)
     cpu_s: float
     memory_mb: int
     hide: list[str] = field(default_factory=list)  # paths covered by empty mounts (strict mode)
@@ -47,6 +51,7 @@ class Confinement:
     fsize_mb: int = 64
     tmp_mb: int = 64
     limit_address_space: bool = True  # off for CUDA, which reserves far more address space than it uses
+    user_processes: int = 0  # strict mode without root: the user's processes when the worker started (RLIMIT_NPROC)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -62,23 +67,37 @@ def _check(result: int, what: str) -> None:
         raise OSError(errno, f"{what}: {os.strerror(errno)}")
 
 
+ROOTLESS = "namespaces inside a user namespace: no per-slot uid, no memory cgroup"
+
+
 def strict_available() -> tuple[bool, str]:
     """Whether this process can build strict workers, and if not, why (probed in a throwaway child)."""
     if not sys.platform.startswith("linux"):
         return False, f"namespaces need Linux (this is {sys.platform})"
-    if os.geteuid() != 0:
-        return False, "strict mode needs root (it sets up namespaces and switches to unprivileged uids)"
     pid = os.fork()
     if pid == 0:
         try:
-            _check(_libc().unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID), "unshare")
+            enter_namespaces()
             os._exit(0)
         except BaseException:  # noqa: BLE001 - the exit status carries the answer
             os._exit(1)
     _, status = os.waitpid(pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
+        if os.geteuid() != 0:
+            return False, "strict mode needs root, or user namespaces, which this kernel refuses to users"
         return False, "the kernel refused to create namespaces (unshare failed)"
-    return True, "namespaces, per-slot uid, rlimits"
+    return True, "namespaces, per-slot uid, rlimits" if os.geteuid() == 0 else ROOTLESS
+
+
+def user_processes() -> int:
+    """How many processes this user has (what RLIMIT_NPROC counts), from /proc."""
+    uid, count = os.getuid(), 0
+    for entry in os.listdir("/proc"):
+        try:
+            count += entry.isdigit() and os.stat(f"/proc/{entry}").st_uid == uid
+        except OSError:
+            pass
+    return count
 
 
 class MemoryCgroup:
@@ -175,9 +194,17 @@ class MemoryCgroup:
 
 
 def enter_namespaces() -> None:
-    """Called in the supervisor: the next child it forks is pid 1 of a fresh pid namespace."""
+    """Called in the supervisor: the next child it forks is pid 1 of a fresh pid namespace. Without root, the
+    namespaces are made inside a new user namespace in which this user is root."""
     libc = _libc()
-    _check(libc.unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID), "unshare")
+    if os.geteuid() == 0:
+        _check(libc.unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID), "unshare")
+    else:
+        uid, gid = os.geteuid(), os.getegid()
+        _check(libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID), "unshare")
+        for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")):
+            with open(f"/proc/self/{name}", "w") as f:
+                f.write(text)
     # Mounts made from here on stay inside this namespace.
     _check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "make / private")
 
@@ -248,6 +275,10 @@ def drop_privileges(conf: Confinement) -> None:
         os.setgroups([])
         os.setgid(conf.uid)
         os.setuid(conf.uid)
+    elif conf.mode == STRICT:
+        # Without root: a nested user namespace leaves the worker no capability over the namespaces built for it
+        # (it cannot unmount what hides the solutions; mounts it copies into a namespace of its own are locked).
+        _check(_libc().unshare(CLONE_NEWUSER), "unshare(CLONE_NEWUSER)")
     if sys.platform.startswith("linux"):
         _check(_libc().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
 
@@ -263,6 +294,8 @@ def drop_privileges(conf: Confinement) -> None:
     limit(resource.RLIMIT_CORE, 0)
     if conf.uid is not None:  # counted per uid: only meaningful when the slot's uid is ours alone
         limit(resource.RLIMIT_NPROC, conf.nproc)
+    elif conf.mode == STRICT:  # without root, the user's own uid: that many more processes than the user had
+        limit(resource.RLIMIT_NPROC, conf.user_processes + conf.nproc)
     if conf.limit_address_space and hasattr(resource, "RLIMIT_AS") and sys.platform.startswith("linux"):
         # torch is already mapped (several GiB of address space): allow that much plus the memory limit.
         limit(resource.RLIMIT_AS, _address_space() + (conf.memory_mb << 20))

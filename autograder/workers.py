@@ -24,7 +24,7 @@ import numpy as np
 
 from .exchange import ExchangeError, encode, read_frame
 from .forkserver import ForkServer
-from .sandbox import STRICT, Confinement
+from .sandbox import ROOTLESS, STRICT, Confinement
 
 __all__ = ["Worker", "WorkerDied", "WorkerTimeout", "Spawner"]
 
@@ -375,5 +375,5 @@ def _posix_limits(conf: Confinement):
 def describe_mode(mode: str, why: str) -> str | None:
     """The one line a user sees when isolation is reduced (None in strict mode)."""
     if mode == STRICT:
-        return None
+        return f"note: strict sandbox without root: {why}." if why == ROOTLESS else None
     return f"note: reduced isolation (process sandbox): {why}. Hidden checks graded here are not protected from the code under test."

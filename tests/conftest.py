@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from autograder import forkserver
 from autograder.config import Course, Limits, load_course
 from autograder.grading import Grader
 from autograder.results import TopicResult
@@ -20,7 +23,47 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ["AUTOGRADER_SECRET"] = "test-suite-secret"
 
 STRICT_OK, STRICT_WHY = strict_available()
-MODES = [pytest.param("strict", marks=pytest.mark.skipif(not STRICT_OK, reason=STRICT_WHY)), "process"]
+
+# Strict mode without root, exercised from a root test run: the fork server is started as nobody, in a mount namespace
+# where the interpreter's folders are reachable for it (they may lie under /root, which nobody may enter).
+AS_NOBODY = """
+import os, sys
+from autograder import sandbox
+sandbox._check(sandbox._libc().unshare(sandbox.CLONE_NEWNS), "unshare")
+sandbox._mount(b"none", "/", None, sandbox.MS_REC | sandbox.MS_PRIVATE, None)
+python = sandbox._python_folders()
+for ancestor in sandbox._closed_ancestors(python):
+    sandbox._cover(ancestor, "size=64k,mode=0755", python)
+os.setgroups([])
+os.setgid(65534)
+os.setuid(65534)
+os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
+"""
+
+
+def as_nobody(argv: list[str]) -> list[str]:
+    """``argv`` (a Python command line) run as nobody."""
+    return [argv[0], "-c", AS_NOBODY, *argv[1:]]
+
+
+def _rootless_available() -> tuple[bool, str]:
+    if os.geteuid() != 0:
+        return False, "the strict mode of this run is already the one without root" if STRICT_OK else STRICT_WHY
+    probe = "import sys; from autograder.sandbox import ROOTLESS, strict_available; ok, why = strict_available(); print(why); sys.exit(0 if why == ROOTLESS else 1)"
+    try:
+        done = subprocess.run(as_nobody([sys.executable, "-c", probe]), capture_output=True, text=True, timeout=60, cwd="/")
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, f"cannot start Python as nobody: {exc}"
+    why = (done.stdout.strip() or done.stderr.strip().splitlines()[-1:] or ["no output"])[-1] if done.returncode else ""
+    return done.returncode == 0, f"strict mode without root is not available to nobody here: {why}"
+
+
+ROOTLESS_OK, ROOTLESS_WHY = _rootless_available()
+MODES = [
+    pytest.param("strict", marks=pytest.mark.skipif(not STRICT_OK, reason=STRICT_WHY)),
+    pytest.param("strict-rootless", marks=pytest.mark.skipif(not ROOTLESS_OK, reason=ROOTLESS_WHY)),
+    "process",
+]
 
 
 def with_limits(course: Course, **limits: float) -> Course:
@@ -43,8 +86,17 @@ def grader(course: Course):
 
 @pytest.fixture(scope="session", params=MODES)
 def tight_grader(request, course: Course):
-    """A grader per sandbox mode with short limits: 2 s per check, 512 MiB per worker."""
-    with Grader(course=with_limits(course, wall_s=2.0, cpu_s=6.0, memory_mb=512), sandbox=request.param, devices=["cpu"]) as g:
+    """A grader per sandbox mode with short limits: 2 s per check, 512 MiB per worker. strict-rootless: the strict
+    sandbox built by a fork server that is not root."""
+    tight = with_limits(course, wall_s=2.0, cpu_s=6.0, memory_mb=512)
+    if request.param == "strict-rootless":
+        with pytest.MonkeyPatch.context() as patch:  # only while the fork server starts
+            real = forkserver.command
+            patch.setattr(forkserver, "command", lambda fd, paths: as_nobody(real(fd, paths)))
+            g = Grader(course=tight, sandbox="strict", devices=["cpu"])
+    else:
+        g = Grader(course=tight, sandbox=request.param, devices=["cpu"])
+    with g:
         yield g
 
 

@@ -6,10 +6,12 @@ import os
 
 import pytest
 
+from autograder import forkserver
 from autograder.grading import Grader
 from autograder.results import FAILED, PASSED
+from autograder.sandbox import ROOTLESS
 
-from conftest import ROOT, grade_source, with_limits
+from conftest import ROOT, ROOTLESS_OK, ROOTLESS_WHY, as_nobody, grade_source, with_limits
 
 
 def test_fork_server_holds_no_secret(grader):
@@ -24,6 +26,17 @@ def test_reduced_isolation_is_said_in_one_line(course):
     with Grader(course=course, sandbox="process", devices=["cpu"]) as grader:
         assert grader.mode == "process"
         assert any(n.startswith("note: reduced isolation (process sandbox)") for n in grader.notes)
+
+
+@pytest.mark.skipif(not ROOTLESS_OK, reason=ROOTLESS_WHY)
+def test_strict_mode_without_root_is_chosen_and_says_what_it_lacks(course, monkeypatch):
+    real = forkserver.command
+    monkeypatch.setattr(forkserver, "command", lambda fd, paths: as_nobody(real(fd, paths)))
+    with Grader(course=course, sandbox="auto", devices=["cpu"]) as grader:
+        assert (grader.mode, grader.memory_cgroup) == ("strict", None)
+        assert grader.notes == [f"note: strict sandbox without root: {ROOTLESS}."]
+        server = grader._spawner.forkserver._proc.pid
+        assert os.stat(f"/proc/{server}").st_uid == 65534  # the server really is not root
 
 
 @pytest.fixture(scope="module")

@@ -156,10 +156,8 @@ def conv1d(f, h, mode="full"):
 
 def test_memory_spread_over_child_processes_is_bounded(tight_grader):
     """RLIMIT_AS bounds each process; only the memory cgroup bounds the sum over the worker's children."""
-    from autograder.sandbox import MemoryCgroup
-
-    if os.geteuid() != 0 or MemoryCgroup.available() is None:
-        pytest.skip("no writable memory cgroup here: children's memory is bounded per process only")
+    if tight_grader.memory_cgroup is None:
+        pytest.skip("no writable memory cgroup for these workers: children's memory is bounded per process only")
     result = Attack(CHILDREN_HOG, phrase=r"are off").run(tight_grader)
     alive = re.search(r"HOGS ALIVE (\d+)", result.output)
     assert alive, result.output
@@ -225,8 +223,8 @@ def test_a_fork_bomb_is_bounded_and_cleaned_up(tight_grader):
     result = Attack(FORK_BOMB, phrase=r"are off|" + TIMEOUT, values={"MARK": mark}, recover=True).run(tight_grader)
     assert_no_process_left(["/bin/sleep", mark])
     forked = re.search(r"FORKED (\d+)", result.output)
-    if tight_grader.mode == "strict":  # RLIMIT_NPROC counts per slot uid
-        assert forked and int(forked.group(1)) < 64, result.output
+    if tight_grader.mode == "strict":  # RLIMIT_NPROC: 64 per slot uid; without root, 64 more than the user had
+        assert forked and int(forked.group(1)) <= 64 + 2, result.output
 
 
 SURVIVOR = """

@@ -134,6 +134,52 @@ def test_near_copies_of_the_reference_are_out_of_sight_in_strict_mode(tight_grad
     assert_defeated(result, phrase=r"PermissionError|FileNotFoundError|No such file")
 
 
+UNMOUNT = """
+import ctypes, os
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_TRIED = []
+
+
+def _unmount_and_read(tag):
+    for path in ({{ROOT}} + "/solutions", {{ROOT}}):
+        done = _libc.umount2(path.encode(), 2)  # MNT_DETACH
+        _TRIED.append(f"{tag}: umount {path}: " + ("done" if done == 0 else os.strerror(ctypes.get_errno())))
+    try:
+        with open({{ROOT}} + "/solutions/convolution.py") as fh:
+            return fh.read()
+    except OSError as exc:
+        _TRIED.append(f"{tag}: read: {type(exc).__name__}")
+
+
+_STOLEN = _unmount_and_read("as it is")
+if _STOLEN is None:  # a user and mount namespace of its own, where it is root: the mounts it copies are locked
+    if _libc.unshare(0x10000000 | 0x00020000) == 0:
+        _STOLEN = _unmount_and_read("in its own namespaces")
+    else:
+        _TRIED.append("unshare: " + os.strerror(ctypes.get_errno()))
+print("\\n".join(_TRIED), flush=True)
+
+
+def conv1d(f, h, mode="full"):
+    if _STOLEN:
+        print(_STOLEN, flush=True)
+        space = {}
+        exec(_STOLEN, space)
+        return space["conv1d"](f, h, mode)
+    return _wrong(f, h, mode)
+"""
+
+
+def test_unmounting_what_hides_the_reference_fails_in_strict_mode(tight_grader):
+    """The covers over solutions/ cannot be unmounted by the worker, nor from a user namespace it makes itself."""
+    strict_only(tight_grader)
+    result = grade_source(tight_grader, attack(UNMOUNT, ROOT=str(ROOT)))
+    assert_defeated(result, phrase=r"are off")
+    assert "umount" in result.output and ": done" not in result.output, result.output
+    assert REFERENCE_LINE not in result.output
+
+
 SECRET_HUNT = """
 import glob, os, sys
 
