@@ -25,15 +25,15 @@ os.environ["AUTOGRADER_SECRET"] = "test-suite-secret"
 STRICT_OK, STRICT_WHY = strict_available()
 
 # Strict mode without root, exercised from a root test run: the fork server is started as nobody, in a mount namespace
-# where the interpreter's folders are reachable for it (they may lie under /root, which nobody may enter).
-AS_NOBODY = """
+# where the interpreter's folders and the course are reachable for it (they may lie under /root, closed to nobody).
+AS_NOBODY = f"""
 import os, sys
 from autograder import sandbox
 sandbox._check(sandbox._libc().unshare(sandbox.CLONE_NEWNS), "unshare")
 sandbox._mount(b"none", "/", None, sandbox.MS_REC | sandbox.MS_PRIVATE, None)
-python = sandbox._python_folders()
-for ancestor in sandbox._closed_ancestors(python):
-    sandbox._cover(ancestor, "size=64k,mode=0755", python)
+needed = sandbox._python_folders() + [{str(ROOT)!r}]
+for ancestor in sandbox._closed_ancestors(needed):
+    sandbox._cover(ancestor, "size=64k,mode=0755", needed)
 os.setgroups([])
 os.setgid(65534)
 os.setuid(65534)
