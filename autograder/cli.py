@@ -10,6 +10,8 @@ import click
 from .errors import GraderError
 
 FORMATS = ("text", "json", "gradescope", "junit", "markdown")
+# Every command that reads the course takes it the same way.
+course_option = click.option("--course", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="course.yaml to use (default: $AUTOGRADER_COURSE, else the nearest one above the current folder).")
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -31,7 +33,7 @@ def main(ctx: click.Context) -> None:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Report format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here (a text summary still goes to stdout).")
 @click.option("--sandbox", type=click.Choice(["auto", "strict", "process"]), default="auto", show_default=True, help="Worker isolation; auto is the strongest available.")
-@click.option("--course", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="course.yaml to use (default: $AUTOGRADER_COURSE, else the nearest one above the current folder).")
+@course_option
 @click.option("--public-only", is_flag=True, help="Skip hidden checks.")
 @click.option("--figures", type=click.Path(file_okay=False, path_type=Path), help="Draw the checks' figures (SVG) here.  [default: with --output, <name>-figures/ beside it]")
 @click.option("--fail-under", type=click.FloatRange(0, 100), metavar="PERCENT", help="Exit with 4 when the score is under PERCENT of the points graded (for CI).")
@@ -56,7 +58,7 @@ def run(path: Path | None, topics: tuple[str, ...], device: str, fmt: str, outpu
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here (a text summary still goes to stdout).")
 @click.option("--jobs", "-j", type=int, metavar="N", help="Mutants graded at a time.  [default: the usable CPU cores]")
 @click.option("--sandbox", type=click.Choice(["auto", "strict", "process"]), default="auto", show_default=True, help="Worker isolation; auto is the strongest available.")
-@click.option("--course", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="course.yaml to use (default: $AUTOGRADER_COURSE, else the nearest one above the current folder).")
+@course_option
 def selftest(topics: tuple[str, ...], device: str, fmt: str, output: Path | None, jobs: int | None, sandbox: str, course: Path | None) -> None:
     """Prove each topic's checks can grade: the reference passes, the stub is
     'not attempted', results repeat, and mutants of the reference lose points.
@@ -78,7 +80,7 @@ def selftest(topics: tuple[str, ...], device: str, fmt: str, output: Path | None
 @click.option("--jobs", "-j", type=int, metavar="N", help="Submissions graded at a time.  [default: the usable CPU cores]")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "all"]), default="cpu", show_default=True, help="Where checks run.")
 @click.option("--sandbox", type=click.Choice(["auto", "strict", "process"]), default="auto", show_default=True, help="Worker isolation; auto is the strongest available.")
-@click.option("--course", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="course.yaml to use (default: $AUTOGRADER_COURSE, else the nearest one above the current folder).")
+@course_option
 def batch(submissions: Path, out: Path, topics: tuple[str, ...], jobs: int | None, device: str, sandbox: str, course: Path | None) -> None:
     """Grade every submission in SUBMISSIONS (a subfolder, .zip or .ipynb each) into
     --out: every report format per submission, gradebook.csv and a summary. Run it
@@ -101,7 +103,7 @@ def gradescope() -> None:
 
 @gradescope.command("build")
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--course", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="course.yaml to use (default: $AUTOGRADER_COURSE, else the nearest one above the current folder).")
+@course_option
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 def gradescope_build(out: Path, course: Path | None, force: bool) -> None:
     """Write OUT (a .zip): a Gradescope autograder (setup.sh, run_autograder) that
@@ -118,7 +120,7 @@ def release() -> None:
 
 @release.command("student")
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--course", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="course.yaml to use (default: $AUTOGRADER_COURSE, else the nearest one above the current folder).")
+@course_option
 @click.option("--force", is_flag=True, help="Replace OUT (and OUT.zip) if they exist.")
 def release_student(out: Path, course: Path | None, force: bool) -> None:
     """Write the student bundle to OUT (a folder) and OUT.zip: the stubs, the public
@@ -132,7 +134,7 @@ def release_student(out: Path, course: Path | None, force: bool) -> None:
 @release.command("nbgrader")
 @click.argument("course_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--topic", "-t", "topics", multiple=True, metavar="ID", help="Release only this topic (repeatable; default: all).")
-@click.option("--course", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="course.yaml to use (default: $AUTOGRADER_COURSE, else the nearest one above the current folder).")
+@course_option
 @click.option("--force", is_flag=True, help="Overwrite existing source notebooks.")
 def release_nbgrader(course_dir: Path, topics: tuple[str, ...], course: Path | None, force: bool) -> None:
     """Write an nbgrader course folder to COURSE_DIR: source/<topic>/<topic>.ipynb per
