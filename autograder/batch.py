@@ -30,11 +30,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from .config import Course, load_course
+from .course.config import Course, load_course, locate_course
+from .course.submission import SUFFIXES, Submission
+from .engine.results import Report
 from .errors import GraderError, ResultsUnwritable, UsageError
-from .output import write_atomically
-from .results import Report
-from .submission import SUFFIXES, Submission
+from .reports.output import write_atomically
 
 __all__ = ["main"]
 
@@ -160,7 +160,7 @@ class Outcome:
 
 
 def _write_results(folder: Path, report: Report) -> None:
-    from .renderers import render
+    from .reports.renderers import render
 
     folder.mkdir(parents=True, exist_ok=True)
     for filename, fmt in FORMATS.items():
@@ -355,9 +355,7 @@ def locked(results: Path) -> Iterator[None]:
 
 
 def main(*, submissions: Path, out: Path, topics: Sequence[str], jobs: int | None, device: str, sandbox: str, course: Path | None, stream: Any = None) -> int:
-    from .grading import Grader, resolve_devices
-    from .run import locate_course
-    from .selftest import default_jobs
+    from .engine.grading import Grader, default_jobs, resolve_devices
 
     stream = stream or sys.stderr
     course_obj = load_course(locate_course(course, submissions))

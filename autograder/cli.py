@@ -68,7 +68,7 @@ def selftest(topics: tuple[str, ...], device: str, fmt: str, output: Path | None
     repeatability, or a mutation score under its course.yaml threshold),
     2 bad course.yaml or command line.
     """
-    from . import selftest as selftest_module
+    from .selftest import runner as selftest_module
 
     _exit(lambda: selftest_module.main(course=course, topics=topics, device=device, fmt=fmt, output=output, sandbox=sandbox, jobs=jobs))
 
@@ -108,7 +108,7 @@ def gradescope() -> None:
 def gradescope_build(out: Path, course: Path | None, force: bool) -> None:
     """Write OUT (a .zip): a Gradescope autograder (setup.sh, run_autograder) that
     installs this grader and the course and writes /autograder/results/results.json."""
-    from . import gradescope_build as build_module
+    from .release import gradescope_build as build_module
 
     _exit(lambda: build_module.main(out=out, course=course, force=force))
 
@@ -126,7 +126,7 @@ def release_student(out: Path, course: Path | None, force: bool) -> None:
     """Write the student bundle to OUT (a folder) and OUT.zip: the stubs, the public
     checks with their fixed inputs and recorded expected answers, the grader, and a
     README. No reference solution, hidden check or course secret goes in."""
-    from . import bundle
+    from .release import bundle
 
     _exit(lambda: bundle.main(out=out, course=course, force=force))
 
@@ -139,7 +139,7 @@ def release_student(out: Path, course: Path | None, force: bool) -> None:
 def release_nbgrader(course_dir: Path, topics: tuple[str, ...], course: Path | None, force: bool) -> None:
     """Write an nbgrader course folder to COURSE_DIR: source/<topic>/<topic>.ipynb per
     topic and an nbgrader_config.py that grades submissions with this grader."""
-    from . import nbgrader_release
+    from .release import nbgrader_release
 
     _exit(lambda: nbgrader_release.main(course_dir=course_dir, topics=topics, course=course, force=force))
 

@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Sequence
 
-from .config import find_course_file, load_course
-from .errors import UsageError
+from .course.config import load_course, locate_course
 
 __all__ = ["main"]
-
-
-def locate_course(course: Path | None, near: Path) -> Path:
-    """``--course``, else $AUTOGRADER_COURSE, else the nearest course.yaml above the current folder or the submission."""
-    if course is None and os.environ.get("AUTOGRADER_COURSE"):
-        course = Path(os.environ["AUTOGRADER_COURSE"])
-    if course is not None:
-        return course
-    found = find_course_file(Path.cwd()) or find_course_file(near.resolve())
-    if found is None:
-        raise UsageError("no course.yaml in this folder or above it; pass --course PATH")
-    return found
 
 
 BELOW_THRESHOLD = 4  # exit code: graded, but under --fail-under
@@ -31,10 +17,10 @@ BELOW_THRESHOLD = 4  # exit code: graded, but under --fail-under
 def main(*, path: Path | None, topics: Sequence[str], device: str, fmt: str, output: Path | None, sandbox: str, course: Path | None, public_only: bool, figures: Path | None = None, fail_under: float | None = None) -> int:
     """Grade; return the exit code (0 graded, 3 a check or the grader failed, 4 under ``fail_under`` percent of the
     points graded; config and usage errors raise)."""
-    from .grading import Grader, resolve_devices
-    from .output import deliver
-    from .renderers import render
-    from .submission import Submission
+    from .course.submission import Submission
+    from .engine.grading import Grader, resolve_devices
+    from .reports.output import deliver
+    from .reports.renderers import render
 
     submission_path = path if path is not None else Path("exercises")
     course_obj = load_course(locate_course(course, submission_path))
@@ -47,7 +33,7 @@ def main(*, path: Path | None, topics: Sequence[str], device: str, fmt: str, out
     with Grader(course=course_obj, sandbox=sandbox, devices=resolve_devices(device), hide=hide) as grader:
         report = grader.grade(submission, topics=topics or None, public_only=public_only)
     if figures is not None:
-        from .plots import write_figures
+        from .reports.plots import write_figures
 
         write_figures(report, figures)
     deliver(lambda f: render(report, f), fmt=fmt, output=output)

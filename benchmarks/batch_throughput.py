@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from autograder.config import load_course  # noqa: E402
+from autograder.course.config import load_course  # noqa: E402
 from mistakes import known_mistakes  # noqa: E402
 
 BIN = Path(sys.executable).parent

@@ -20,9 +20,9 @@ os.environ.setdefault("AUTOGRADER_SECRET", "cuda-check")
 
 import torch  # noqa: E402
 
-from autograder.config import load_course  # noqa: E402
-from autograder.grading import Grader  # noqa: E402
-from autograder.submission import Submission  # noqa: E402
+from autograder.course.config import load_course  # noqa: E402
+from autograder.course.submission import Submission  # noqa: E402
+from autograder.engine.grading import Grader  # noqa: E402
 
 
 def main() -> None:

@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from autograder.checks import Trial, checks_in
-from autograder.config import load_course
-from autograder.seeding import check_seed, digest
-from autograder.worker import _Session, to_wire
+from autograder.course.config import load_course
+from autograder.engine.checks import Trial, checks_in
+from autograder.engine.seeding import check_seed, digest
+from autograder.sandbox.worker import _Session, to_wire
 
 
 def _request(session: _Session):  # type: ignore[no-untyped-def]

@@ -21,11 +21,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("AUTOGRADER_SECRET", "benchmark")
 
-from autograder import selftest  # noqa: E402
-from autograder.config import load_course  # noqa: E402
-from autograder.grading import Grader  # noqa: E402
-from autograder.mutation import mutants  # noqa: E402
-from autograder.submission import Submission  # noqa: E402
+from autograder.course.config import load_course  # noqa: E402
+from autograder.course.submission import Submission  # noqa: E402
+from autograder.engine.grading import Grader, default_jobs  # noqa: E402
+from autograder.selftest import runner as selftest  # noqa: E402
+from autograder.selftest.mutation import mutants  # noqa: E402
 
 
 def whole_topic(course, topic: str, jobs: int) -> tuple[float, int]:
@@ -52,7 +52,7 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=24, help="mutants graded for the fork-server comparison")
     args = parser.parse_args()
     course = load_course(ROOT / "course.yaml")
-    jobs = selftest.default_jobs()
+    jobs = default_jobs()
     print(f"self-test of {args.topic!r}, {jobs} usable cores")
 
     serial, count = whole_topic(course, args.topic, 1)

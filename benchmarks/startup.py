@@ -23,9 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("AUTOGRADER_SECRET", "benchmark")
 
-from autograder.config import load_course  # noqa: E402
-from autograder.grading import Grader  # noqa: E402
-from autograder.submission import Submission  # noqa: E402
+from autograder.course.config import load_course  # noqa: E402
+from autograder.course.submission import Submission  # noqa: E402
+from autograder.engine.grading import Grader  # noqa: E402
 
 TRIVIAL = "import numpy as np\n\ndef conv1d(f, h, mode='full'):\n    return np.convolve(f, h, mode)\n"
 

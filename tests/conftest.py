@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from autograder import forkserver
-from autograder.config import Course, Limits, load_course
-from autograder.grading import Grader
-from autograder.results import TopicResult
-from autograder.sandbox import strict_available
-from autograder.submission import Submission
+from autograder.course.config import Course, Limits, load_course
+from autograder.course.submission import Submission
+from autograder.engine.grading import Grader
+from autograder.engine.results import TopicResult
+from autograder.sandbox import forkserver
+from autograder.sandbox.confinement import strict_available
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,12 +28,12 @@ STRICT_OK, STRICT_WHY = strict_available()
 # where the interpreter's folders and the course are reachable for it (they may lie under /root, closed to nobody).
 AS_NOBODY = f"""
 import os, sys
-from autograder import sandbox
-sandbox._check(sandbox._libc().unshare(sandbox.CLONE_NEWNS), "unshare")
-sandbox._mount(b"none", "/", None, sandbox.MS_REC | sandbox.MS_PRIVATE, None)
-needed = sandbox._python_folders() + [{str(ROOT)!r}]
-for ancestor in sandbox._closed_ancestors(needed):
-    sandbox._cover(ancestor, "size=64k,mode=0755", needed)
+from autograder.sandbox import confinement
+confinement._check(confinement._libc().unshare(confinement.CLONE_NEWNS), "unshare")
+confinement._mount(b"none", "/", None, confinement.MS_REC | confinement.MS_PRIVATE, None)
+needed = confinement._python_folders() + [{str(ROOT)!r}]
+for ancestor in confinement._closed_ancestors(needed):
+    confinement._cover(ancestor, "size=64k,mode=0755", needed)
 os.setgroups([])
 os.setgid(65534)
 os.setuid(65534)
@@ -49,7 +49,7 @@ def as_nobody(argv: list[str]) -> list[str]:
 def _rootless_available() -> tuple[bool, str]:
     if os.geteuid() != 0:
         return False, "the strict mode of this run is already the one without root" if STRICT_OK else STRICT_WHY
-    probe = "import sys; from autograder.sandbox import ROOTLESS, strict_available; ok, why = strict_available(); print(why); sys.exit(0 if why == ROOTLESS else 1)"
+    probe = "import sys; from autograder.sandbox.confinement import ROOTLESS, strict_available; ok, why = strict_available(); print(why); sys.exit(0 if why == ROOTLESS else 1)"
     try:
         done = subprocess.run(as_nobody([sys.executable, "-c", probe]), capture_output=True, text=True, timeout=60, cwd="/")
     except (OSError, subprocess.TimeoutExpired) as exc:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from autograder import bundle
+from autograder.release import bundle
 
 from conftest import ROOT
 from mistakes import known_mistakes

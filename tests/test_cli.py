@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.config import load_course
+from autograder.course.config import load_course
 
 from conftest import ROOT
 
@@ -108,7 +108,7 @@ def test_cuda_without_a_gpu_is_a_clear_error():
 
 
 def test_a_failing_check_exits_3(tmp_path: Path):
-    toy = Path(__file__).resolve().parent / "toy_course"
+    toy = ROOT / "tests" / "toy_course"
     done = grade("run", str(toy / "solutions"), "--course", str(toy / "course.yaml"), "--device", "cpu")
     assert done.returncode == 3
     assert "ERROR" in done.stdout and "internal error in check toy.broken" in done.stdout

@@ -24,8 +24,8 @@ import pytest
 import yaml
 
 from autograder import batch
+from autograder.engine.grading import Grader
 from autograder.errors import ResultsUnwritable
-from autograder.grading import Grader
 
 from conftest import ROOT
 from test_batch import REFERENCE, SECRET, _course
@@ -189,7 +189,7 @@ def _named(name: str) -> list[int]:
 def test_a_worker_killed_from_outside_mid_check_fails_that_check_and_the_rest_are_graded(grader):
     """SIGKILL from outside (an operator, the OOM killer) while a check runs: that check fails saying so, the
     checks after it run in a fresh worker, and the grader goes on."""
-    from autograder.submission import Submission
+    from autograder.course.submission import Submission
 
     name = f"victim{os.getpid() % 100000}"
     killed: list[int] = []

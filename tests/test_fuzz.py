@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from autograder.batch import _unzip
+from autograder.course.notebooks import NotebookError, notebook_code
 from autograder.errors import UsageError
-from autograder.exchange import MAGIC, ExchangeError, encode, read_frame
-from autograder.notebooks import NotebookError, notebook_code
+from autograder.sandbox.exchange import MAGIC, ExchangeError, encode, read_frame
 
 pytestmark = pytest.mark.filterwarnings("ignore:Duplicate name:UserWarning")  # zips with repeated names are a case too
 

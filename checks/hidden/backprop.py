@@ -7,7 +7,7 @@ each show.
 
 from __future__ import annotations
 
-from autograder.checks import Trial, check
+from autograder.engine.checks import Trial, check
 from checks.public.backprop import (
     judge_backward_graph_structure,
     judge_backward_graph_values,

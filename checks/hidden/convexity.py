@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.checks import Trial, check
+from autograder.engine.checks import Trial, check
 from checks.public.convexity import (
     COND_SINGULAR_VALUES,
     expect_value_error,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from autograder.checks import Trial, check
+from autograder.engine.checks import Trial, check
 from checks.public.convolution import (
     circular_variants,
     judge_conv1d,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.checks import Trial, check
+from autograder.engine.checks import Trial, check
 from checks.public.information import distributions, judge_cross_entropy, judge_entropy, judge_gaussian_kl, judge_kl, judge_softmax_ce, kl_rows
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.checks import Trial, check
+from autograder.engine.checks import Trial, check
 from checks.public.optimizers import ROSENBROCK, judge_adagrad, judge_adam, judge_convergence, judge_momentum, judge_polyak, judge_robbins_monro, judge_rmsprop, judge_sgd, quadratic, reference_path
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.checks import Trial, check
+from autograder.engine.checks import Trial, check
 from checks.public.probability import (
     judge_bayes_posterior,
     judge_chebyshev,

@@ -21,8 +21,8 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from autograder.checks import Mistake, Trial, check
-from autograder.compare import describe
+from autograder.engine.checks import Mistake, Trial, check
+from autograder.engine.compare import describe
 
 FORK_OVERWRITE = Mistake(
     "fork-overwrite",

@@ -2,7 +2,7 @@
 
 The known mistakes of this topic are declared here (hidden checks import them), each with the wrong variant that
 reveals it, computed on the grader's own copies of the inputs. Functions handed to student code (f, grad) are trusted
-components built in the worker from arrays (autograder/components.py): quadratics, a double well, polynomials.
+components built in the worker from arrays (autograder/sandbox/components.py): quadratics, a double well, polynomials.
 Linear algebra is compared exactly (float64, course tolerances); the Monte Carlo estimators are compared with the
 true gradient within 5 standard errors (the CLT) and with the reference on the same draws z.
 """
@@ -14,9 +14,10 @@ import math
 import numpy as np
 import torch
 
-from autograder import components, plots
-from autograder.checks import Mistake, StudentError, Trial, check
-from autograder.compare import describe
+from autograder.engine.checks import Mistake, StudentError, Trial, check
+from autograder.engine.compare import describe
+from autograder.reports import plots
+from autograder.sandbox import components
 
 COND_SINGULAR_VALUES = Mistake(
     "cond-singular-values",

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from autograder.checks import Mistake, Trial, check
-from autograder.compare import describe
+from autograder.engine.checks import Mistake, Trial, check
+from autograder.engine.compare import describe
 
 KERNEL_FLIP = Mistake(
     "kernel-flip",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from autograder.checks import CheckFailed, Mistake, Trial, check
+from autograder.engine.checks import CheckFailed, Mistake, Trial, check
 
 ZERO_LOG_ZERO = Mistake(
     "zero-log-zero-nan",

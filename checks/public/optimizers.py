@@ -15,10 +15,10 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from autograder import plots
-from autograder.checks import CheckFailed, Mistake, Trial, check
-from autograder.compare import describe
-from autograder.recorded import NotRecorded
+from autograder.course.recorded import NotRecorded
+from autograder.engine.checks import CheckFailed, Mistake, Trial, check
+from autograder.engine.compare import describe
+from autograder.reports import plots
 
 ADAM_NO_BIAS = Mistake(
     "adam-no-bias-correction",

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from autograder.checks import Mistake, Trial, check
-from autograder.compare import describe
+from autograder.engine.checks import Mistake, Trial, check
+from autograder.engine.compare import describe
 
 BAYES_NO_PRIOR = Mistake(
     "bayes-evidence-without-priors",

@@ -42,10 +42,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.config import load_course
-from autograder.grading import Grader
-from autograder.results import ERROR, PASSED, Report, TopicResult
-from autograder.submission import Submission
+from autograder.course.config import load_course
+from autograder.course.submission import Submission
+from autograder.engine.grading import Grader
+from autograder.engine.results import ERROR, PASSED, Report, TopicResult
 
 from conftest import ROOT, grade_source
 

@@ -17,8 +17,8 @@ import re
 import numpy as np
 import pytest
 
-from autograder.grading import Grader
-from autograder.seeding import check_seed
+from autograder.engine.grading import Grader
+from autograder.engine.seeding import check_seed
 
 from attacks import COURSE, CONV1D_CHECKS, Attack, attack, grade_report
 from conftest import grade_source, statuses

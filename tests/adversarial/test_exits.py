@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.renderers import render
-from autograder.results import PASSED
+from autograder.engine.results import PASSED
+from autograder.reports.renderers import render
 
 from attacks import CONV1D_CHECKS, EVERYTHING, GRADE, OTHER_CHECKS, POINTS, SECRET, TOTAL, Attack, assert_defeated, assert_grader_still_works, attack, grade_report, table
 from conftest import ROOT, STRICT_OK, STRICT_WHY, grade_source

@@ -171,11 +171,11 @@ PATCHES = {
     "the_graders_own_modules_inside_the_worker": Attack(
         D("""
         try:  # strict workers cannot see an editable install's source folder; elsewhere the import works
-            import autograder.compare, autograder.checks, autograder.grading
-            autograder.compare.assert_close = lambda *a, **k: None
-            autograder.checks.assert_close = lambda *a, **k: None
-            autograder.checks.Trial.close = lambda *a, **k: None
-            autograder.checks.Trial.fail = lambda *a, **k: None
+            import autograder.engine.compare, autograder.engine.checks, autograder.engine.grading
+            autograder.engine.compare.assert_close = lambda *a, **k: None
+            autograder.engine.checks.assert_close = lambda *a, **k: None
+            autograder.engine.checks.Trial.close = lambda *a, **k: None
+            autograder.engine.checks.Trial.fail = lambda *a, **k: None
         except ImportError:
             pass
         """) + ZERO_CONV1D,

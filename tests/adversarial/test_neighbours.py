@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from autograder import batch
-from autograder.results import PASSED
-from autograder.submission import Submission
+from autograder.course.submission import Submission
+from autograder.engine.results import PASSED
 
 from attacks import COURSE, REFERENCE, TOTAL, Attack, assert_grader_still_works, attack, forged, strict_only
 from conftest import ROOT, STRICT_OK, STRICT_WHY, grade_source

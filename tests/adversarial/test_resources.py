@@ -17,7 +17,7 @@ import uuid
 
 import pytest
 
-from autograder.results import NOT_ATTEMPTED
+from autograder.engine.results import NOT_ATTEMPTED
 
 from attacks import STUB, TIMEOUT, Attack, assert_defeated, attack, table
 from conftest import grade_source, statuses

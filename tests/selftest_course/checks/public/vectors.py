@@ -1,6 +1,6 @@
 """Checks of the self-test's toy topic (none calls `bump`, on purpose)."""
 
-from autograder.checks import Trial, check
+from autograder.engine.checks import Trial, check
 
 
 @check("axpy", "axpy on random vectors")

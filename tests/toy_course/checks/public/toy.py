@@ -3,8 +3,9 @@
 import numpy as np
 import torch
 
-from autograder import components, plots
-from autograder.checks import Trial, check
+from autograder.engine.checks import Trial, check
+from autograder.reports import plots
+from autograder.sandbox import components
 
 
 @check("scale", "a function of arrays, with a figure of the answer against the reference")

@@ -1,0 +1,299 @@
+"""The check API: how a check author asks for student computations and judges them.
+
+A check is a function of a :class:`Trial`, declared with :func:`check`::
+
+    @check("conv1d_full", "conv1d in 'full' mode")
+    def conv1d_full(t: Trial) -> None:
+        f, h = t.rng.standard_normal(9), t.rng.standard_normal(4)
+        got = t.call("conv1d", f, h, mode="full")          # runs in the worker, comes back as an array
+        t.close(got, t.ref.conv1d(f, h, "full"), what="conv1d(f, h, 'full')",
+                variants=[(KERNEL_FLIP, t.ref.xcorr1d(f, h, "full"))])
+
+The check runs in the grading process. ``t.call`` and ``t.program()`` send inputs to the worker and get plain
+arrays back; the reference (``t.ref``) runs here, on the grader's own copies. Returning normally is a pass; a
+failed comparison raises :class:`~autograder.engine.compare.CheckFailed`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .compare import CheckFailed, Mistake, assert_close
+
+__all__ = ["check", "Check", "Trial", "Program", "StudentError", "CheckFailed", "Mistake", "USES_AUTOGRAD", "checks_in"]
+
+
+USES_AUTOGRAD = Mistake(
+    "uses-autograd",
+    "the gradient was computed by torch.autograd, not by hand",
+    "Write the backward pass from the chain rule with array operations; this exercise grades exactly that.",
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    title: str
+    fn: Callable[["Trial"], None]
+    autograd: bool = True
+
+
+def check(check_id: str, title: str, *, autograd: bool = True) -> Callable[[Callable[["Trial"], None]], Callable[["Trial"], None]]:
+    """Declare a check; its points come from course.yaml (``topics[].checks.<check_id>``).
+
+    ``autograd=False``: the check grades a backward pass written by hand, so the student's code runs with torch's
+    autodiff refused (autograder.sandbox.autograd_guard) and a use of it fails the check as USES_AUTOGRAD.
+    """
+
+    def register(fn: Callable[[Trial], None]) -> Callable[[Trial], None]:
+        fn.__autograder_check__ = Check(check_id, title, fn, autograd)  # type: ignore[attr-defined]
+        return fn
+
+    return register
+
+
+def checks_in(module: ModuleType) -> list[Check]:
+    """The checks a module declares, in definition order."""
+    return [obj.__autograder_check__ for obj in vars(module).values() if hasattr(obj, "__autograder_check__")]
+
+
+class StudentError(Exception):
+    """Student code raised while a check was running it."""
+
+    def __init__(self, call: str, error: dict[str, Any], *, step: int | None = None):
+        self.call = call
+        self.step = step  # the index of the program step that raised
+        self.type = str(error.get("type", "Exception"))
+        self.text = str(error.get("message", ""))
+        self.traceback = str(error.get("traceback", ""))
+        self.where = error.get("where")
+        super().__init__(f"{call} raised {self.type}: {self.text}")
+
+    @property
+    def not_attempted(self) -> bool:
+        return self.type == "NotImplementedError"
+
+
+@dataclass(frozen=True)
+class _Tensor:
+    array: np.ndarray
+    grad: bool
+
+
+@dataclass(frozen=True)
+class Var:
+    """A value that lives in the worker (a student object, an intermediate result) during one program."""
+
+    name: str
+    label: str
+
+
+def _label(value: Any) -> str:
+    if isinstance(value, Var):
+        return value.label
+    if isinstance(value, (np.ndarray, _Tensor)):
+        array = value.array if isinstance(value, _Tensor) else value
+        return f"<{'tensor' if isinstance(value, _Tensor) else 'array'} {tuple(array.shape)}>"
+    return repr(value)
+
+
+def _describe_call(fn: str, args: Sequence[Any], kwargs: dict[str, Any]) -> str:
+    parts = [_label(a) for a in args] + [f"{k}={_label(v)}" for k, v in kwargs.items()]
+    return f"{fn}({', '.join(parts)})"
+
+
+class Program:
+    """Steps to run in the worker in one round trip; build with call/method/attr/component/grad, then ``run``."""
+
+    def __init__(self, trial: "Trial"):
+        self._trial = trial
+        self._steps: list[dict[str, Any]] = []
+        self._labels: list[str] = []
+        self._arrays: list[np.ndarray] = []
+        self._tensors: dict[int, Var] = {}  # one worker tensor per _Tensor, so gradients reach the one passed in
+
+    def _spec(self, value: Any) -> dict[str, Any]:
+        if isinstance(value, Var):
+            return {"v": value.name}
+        if isinstance(value, _Tensor):
+            if id(value) not in self._tensors:
+                self._arrays.append(value.array)
+                spec = {"op": "value", "args": [{"t": len(self._arrays) - 1, "grad": value.grad}]}
+                self._tensors[id(value)] = self._add(spec, _label(value))
+            return {"v": self._tensors[id(value)].name}
+        if isinstance(value, np.ndarray):
+            self._arrays.append(value)
+            return {"a": len(self._arrays) - 1}
+        if isinstance(value, np.generic):
+            return {"lit": value.item()}
+        if isinstance(value, list):
+            return {"list": [self._spec(v) for v in value]}
+        if isinstance(value, tuple):
+            return {"tuple": [self._spec(v) for v in value]}
+        if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+            return {"dict": [[k, self._spec(v)] for k, v in value.items()]}
+        if value is None:
+            return {"n": None}
+        if isinstance(value, (bool, int, float, str)):
+            return {"lit": value}
+        raise TypeError(f"a check can send arrays, tensors, numbers and strings to the worker, not {type(value).__name__}")
+
+    @property
+    def steps(self) -> int:
+        return len(self._steps)
+
+    def _add(self, step: dict[str, Any], label: str) -> Var:
+        var = Var(f"v{len(self._steps)}", label)
+        self._steps.append({**step, "out": var.name})
+        self._labels.append(label)
+        return var
+
+    def call(self, fn: str, *args: Any, **kwargs: Any) -> Var:
+        """Call the student's ``fn`` (a function or a class) from the submission module."""
+        spec = {"op": "call", "fn": fn, "args": [self._spec(a) for a in args], "kwargs": {k: self._spec(v) for k, v in kwargs.items()}}
+        self._trial.calls.add(fn)
+        return self._add(spec, _describe_call(fn, args, kwargs))
+
+    def method(self, obj: Var, name: str, *args: Any, **kwargs: Any) -> Var:
+        spec = {"op": "method", "obj": obj.name, "name": name, "args": [self._spec(a) for a in args], "kwargs": {k: self._spec(v) for k, v in kwargs.items()}}
+        return self._add(spec, _describe_call(f"{obj.label}.{name}", args, kwargs))
+
+    def operator(self, name: str, *operands: Any) -> Var:
+        """Python's operator ``name`` (add, sub, mul, truediv, pow, neg) on student objects and numbers, with its
+        reflected forms: ``operator("mul", 2.0, v)`` runs ``2.0 * v``, so the student's ``__rmul__``."""
+        symbol = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "pow": "**"}
+        label = f"-{_label(operands[0])}" if name == "neg" else f" {symbol[name]} ".join(_label(o) for o in operands)
+        return self._add({"op": "operator", "name": name, "args": [self._spec(o) for o in operands]}, label)
+
+    def attr(self, obj: Var, name: str) -> Var:
+        return self._add({"op": "attr", "obj": obj.name, "name": name}, f"{obj.label}.{name}")
+
+    def component(self, name: str, *args: Any, **kwargs: Any) -> Var:
+        """A trusted building block (see autograder.sandbox.components) built in the worker from arrays."""
+        spec = {"op": "component", "name": name, "args": [self._spec(a) for a in args], "kwargs": {k: self._spec(v) for k, v in kwargs.items()}}
+        return self._add(spec, f"<{name}>")
+
+    def grad(self, output: Var, inputs: Sequence[Any], upstream: np.ndarray) -> Var:
+        """torch.autograd.grad of ``output`` w.r.t. ``inputs`` (tensors sent with ``grad=True``), through ``upstream``."""
+        spec = {
+            "op": "grad",
+            "outputs": [self._spec(output)],
+            "inputs": [self._spec(i) for i in inputs],
+            "upstream": [self._spec(_Tensor(np.asarray(upstream), False))],
+        }
+        return self._add(spec, f"gradient of {output.label}")
+
+    def run(self, *returns: Any) -> list[Any]:
+        """Execute the steps; return the requested values as arrays (or tuples of arrays, or None)."""
+        specs = [self._spec(r) for r in returns]
+        header = {"op": "run", "program": self._steps, "returns": specs, "autograd": self._trial.autograd}
+        reply, arrays = self._trial._request(header, self._arrays, self._labels[-1] if self._labels else "program")
+        if not reply.get("ok"):
+            error = reply.get("error") or {}
+            step = error.get("step")
+            label = self._labels[step] if isinstance(step, int) and 0 <= step < len(self._labels) else "your code"
+            if not self._trial.autograd and error.get("type") == "AutogradNotAllowed":
+                raise CheckFailed(f"{label}: {error.get('message')}; your answer matches a known mistake: {USES_AUTOGRAD.title}. {USES_AUTOGRAD.fix}", mistake=USES_AUTOGRAD)
+            raise StudentError(label, error, step=step if isinstance(step, int) else None)
+        values = reply.get("values")
+        if not isinstance(values, list) or len(values) != len(returns):
+            raise CheckFailed("the worker's answer has the wrong number of values")
+        return [_from_wire(v, arrays) for v in values]
+
+
+def _from_wire(spec: dict[str, Any], arrays: list[np.ndarray]) -> Any:
+    """A value the worker's reply described (its structure was validated with the reply, in sandbox/workers.py)."""
+    if "a" in spec:
+        return arrays[spec["a"]]
+    if "t" in spec:
+        return tuple(_from_wire(s, arrays) for s in spec["t"])
+    return None
+
+
+class Trial:
+    """Everything one run of one check (on one device) needs; created by the grading engine."""
+
+    def __init__(self, *, rng: np.random.Generator, device: str, reference: ModuleType, tolerance: Callable[[str], Any], request: Callable[..., Any], autograd: bool = True):
+        self.rng = rng
+        self.autograd = autograd  # False: the student's code runs with torch's autodiff refused
+        self.device = device
+        self.ref = reference
+        self._tolerance = tolerance
+        self._send = request
+        self.current = ""  # the student call in progress, for messages about crashes and timeouts
+        self.calls: set[str] = set()  # the submission's functions and classes this check called
+        self.figures: list[dict[str, Any]] = []  # drawn next to the report (autograder.reports.plots)
+
+    def _request(self, header: dict[str, Any], arrays: list[np.ndarray], label: str) -> tuple[dict[str, Any], list[np.ndarray]]:
+        self.current = label
+        return self._send(header, arrays)
+
+    @staticmethod
+    def tensor(array: np.ndarray, *, grad: bool = False) -> _Tensor:
+        """Send ``array`` as a torch tensor on the trial's device (``grad=True``: requires_grad)."""
+        return _Tensor(np.asarray(array), grad)
+
+    def program(self) -> Program:
+        return Program(self)
+
+    def call(self, fn: str, *args: Any, **kwargs: Any) -> Any:
+        program = self.program()
+        return program.run(program.call(fn, *args, **kwargs))[0]
+
+    def call_grad(self, fn: str, *args: Any, upstream: np.ndarray, **kwargs: Any) -> tuple[Any, tuple[Any, ...]]:
+        """Call ``fn``, then backpropagate ``upstream`` to every tensor argument sent with ``grad=True``."""
+        program = self.program()
+        out = program.call(fn, *args, **kwargs)
+        wrt = [a for a in [*args, *kwargs.values()] if isinstance(a, _Tensor) and a.grad]
+        value, grads = program.run(out, program.grad(out, wrt, upstream))
+        return value, grads
+
+    def raises(self, exception: str, fn: str, *args: Any, **kwargs: Any) -> StudentError:
+        """Expect the student's ``fn`` to raise ``exception`` (by class name) on these arguments."""
+        program = self.program()
+        return self.raises_in(exception, program, program.call(fn, *args, **kwargs))
+
+    def raises_in(self, exception: str, program: Program, step: Var) -> StudentError:
+        """Expect running ``program`` up to its last step, ``step``, to raise ``exception`` (by class name) there."""
+        call = step.label
+        try:
+            program.run(step)
+        except StudentError as exc:
+            if exc.not_attempted:
+                raise
+            if exc.step != program.steps - 1:
+                raise CheckFailed(f"{exc.call}: raised {exc.type} ({exc.text}) before {call} ran; expected {call} to raise {exception}") from None
+            if exc.type == exception:
+                return exc
+            raise CheckFailed(f"{call}: raised {exc.type} ({exc.text}); expected {exception}") from None
+        raise CheckFailed(f"{call}: returned normally; expected it to raise {exception}")
+
+    def tolerance(self, dtype: Any) -> tuple[float, float]:
+        tol = self._tolerance(np.dtype(dtype).name)
+        return tol.rtol, tol.atol
+
+    def close(self, got: Any, want: Any, *, what: str, variants: Sequence[tuple[Mistake, Any]] = (), rtol: float | None = None, atol: float | None = None) -> None:
+        """Compare with the course tolerance for ``want``'s dtype (on this device), naming known mistakes."""
+        default_rtol, default_atol = self.tolerance(np.asarray(want).dtype)
+        assert_close(
+            got,
+            want,
+            what=what,
+            rtol=default_rtol if rtol is None else rtol,
+            atol=default_atol if atol is None else atol,
+            variants=variants,
+        )
+
+    def figure(self, figure: dict[str, Any]) -> None:
+        """Attach a figure (built with ``autograder.reports.plots``) to this check's result; attach it before judging, so a
+        failing check still shows it."""
+        self.figures.append(figure)
+
+    @staticmethod
+    def fail(message: str, *, mistake: Mistake | None = None) -> None:
+        raise CheckFailed(message, mistake=mistake)
+

@@ -1,0 +1,368 @@
+"""The grading engine: runs each topic's checks against a submission through sandboxed workers.
+
+The grading process imports the checks and the reference solution and never imports submission code; workers run
+the submission and answer with arrays. One :class:`Grader` serves any number of submissions (the CLI grades one,
+a batch grades hundreds, a notebook cell grades a few functions), reusing one fork server.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import logging
+import os
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+from ..course.config import RECORDED, SOLUTIONS, Course, Limits, Topic
+from ..course.submission import Source, Submission
+from ..errors import ConfigError, SandboxUnavailable, UsageError
+from ..sandbox.confinement import PROCESS, STRICT
+from ..sandbox.workers import Spawner, Worker, WorkerDied, WorkerTimeout, describe_mode
+from .checks import Check, CheckFailed, StudentError, Trial, checks_in
+from .results import ERROR, FAILED, NOT_ATTEMPTED, PASSED, CheckResult, Report, TopicResult
+from .seeding import check_seed, digest
+from .visibility import redact
+
+__all__ = ["Grader", "resolve_devices", "default_jobs"]
+
+log = logging.getLogger("autograder")
+_ORDER = {PASSED: 0, NOT_ATTEMPTED: 1, FAILED: 2, ERROR: 3}
+
+
+def resolve_devices(choice: str) -> list[str]:
+    """``cpu``, ``cuda``, ``all`` (both; CUDA required) or ``auto`` (CUDA when present)."""
+    if choice == "cpu":
+        return ["cpu"]
+    import torch
+
+    has_cuda = torch.cuda.is_available()
+    if choice == "auto":
+        return ["cpu", "cuda"] if has_cuda else ["cpu"]
+    if not has_cuda:
+        raise UsageError(f"--device {choice}: no CUDA GPU is available here (torch.cuda.is_available() is False)")
+    return ["cuda"] if choice == "cuda" else ["cpu", "cuda"]
+
+
+def default_jobs() -> int:
+    """The cores this process may use (a container or taskset may allow fewer than the machine has)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS and Windows
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass
+class _Outcome:
+    status: str
+    message: str = ""
+    mistake: dict[str, str] | None = None
+    figures: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    timed_out: bool = False
+
+
+class Grader:
+    """A grading session over one course. Use as a context manager; ``grade`` may be called many times.
+
+    ``wrap_reference(topic, reference)`` replaces a topic's reference for its checks (``grade release student`` records
+    the answers the public checks get through it).
+    """
+
+    def __init__(self, *, course: Course, sandbox: str = "auto", devices: Iterable[str] = ("cpu",), hide: Iterable[Path] = (), cover: Iterable[Path] = (), use_forkserver: bool | None = None, wrap_reference: Callable[[Topic, Any], Any] | None = None):
+        self.course = course
+        self._wrap_reference = wrap_reference
+        self.devices = list(devices)
+        if use_forkserver is None:
+            use_forkserver = sys.platform.startswith("linux")
+        if sandbox == STRICT and not use_forkserver:
+            raise SandboxUnavailable(f"--sandbox strict: needs Linux namespaces; this is {sys.platform}")
+        root = course.root
+        self._hide = [str(p) for p in [root / "solutions", root / "checks" / "hidden", *course.hide, *hide]]
+        self._cover = [str(p) for p in [root, *cover]]  # emptied for workers, but for the interpreter's own folders
+        if course.secret_file is not None:
+            self._hide.append(str(course.secret_file))
+        wanted = PROCESS if sandbox == PROCESS else STRICT
+        # Started first: the fork server imports torch while this process imports the references.
+        self._spawner = Spawner(mode=wanted, uid_base=course.uid_base, unsafe_paths=[str(root)], secret_env=course.secret_env, use_forkserver=use_forkserver)
+        if root not in map(Path, sys.path):
+            sys.path.insert(0, str(root))
+        self._requested = sandbox
+        self._mode: str | None = None
+        self.notes: list[str] = []
+        if course.secret() is None and any(t.hidden_checks.is_file() for t in course.topics):
+            self.notes.append(
+                f"note: no course secret (set {course.secret_env}): hidden-check inputs depend on the submission alone;"
+                " set one when grading for credit."
+            )
+        self._modules: dict[str, tuple[Any, list[tuple[Check, bool]]]] = {}
+        self._calls: dict[tuple[str, str], set[str]] = {}
+
+    # ---- session ---------------------------------------------------------------------------------------------------
+
+    @property
+    def mode(self) -> str:
+        """The sandbox mode in force: ``auto`` resolves to strict when a strict worker actually starts here."""
+        if self._mode is None:
+            hello = self._spawner.forkserver.hello() if self._spawner.forkserver else None
+            why = hello["why"] if hello else f"no fork server on {sys.platform}"
+            why = "--sandbox process was requested" if self._requested == PROCESS else why
+            problem = None if hello and hello["strict"] and self._requested != PROCESS else why
+            if problem is None:
+                problem = self._try_strict()
+                why = f"a strict worker failed to start ({problem})" if problem else why
+            if problem is not None and self._requested == STRICT:
+                raise SandboxUnavailable(f"--sandbox strict is not available here: {why}")
+            self._mode = self._spawner.mode = PROCESS if problem else STRICT
+            note = describe_mode(self._mode, why)
+            if note:
+                self.notes.append(note)
+        return self._mode
+
+    @property
+    def memory_cgroup(self) -> str | None:
+        """The cgroup version that bounds each worker's memory with its children's, or None (address space only)."""
+        return self._spawner.forkserver.hello()["cgroup"] if self._spawner.forkserver else None
+
+    def _try_strict(self) -> str | None:
+        """Start one strict worker with nothing in it: None when that works, else what went wrong."""
+        self._spawner.mode = STRICT
+        worker, slot = self._spawner.spawn(device="cpu", limits=Limits(wall_s=30, cpu_s=30, memory_mb=512, output_kb=4), hide=self._hide, cover=self._cover)
+        try:
+            reply, _ = worker.request({"op": "load", "module": "probe", "filename": "<probe>", "source": "", "folder": None}, [], timeout=30)
+            return reply.get("sandbox_error") or (None if reply.get("ok") else str(reply.get("error")))
+        except WorkerDied as exc:
+            return f"the worker {exc}"
+        finally:
+            worker.close()
+            self._spawner.release(slot)
+
+    def __enter__(self) -> Grader:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._spawner.close()
+
+    # ---- course material (trusted) ---------------------------------------------------------------------------------
+
+    def _material(self, topic: Topic) -> tuple[Any, list[tuple[Check, bool]]]:
+        if topic.id in self._modules:
+            return self._modules[topic.id]
+        found: dict[str, tuple[Check, bool]] = {}
+        for hidden, path in ((False, topic.public_checks), (True, topic.hidden_checks)):
+            if not path.is_file():
+                continue
+            module = _import(f"checks.{'hidden' if hidden else 'public'}.{topic.id}", path)
+            for chk in checks_in(module):
+                if chk.id in found:
+                    raise ConfigError(f"{path}: check {chk.id!r} is defined twice for topic {topic.id!r}")
+                if chk.id not in topic.checks:
+                    raise ConfigError(f"{path}: defines check {chk.id!r}, which {self.course.path.name} does not list under topic {topic.id!r} (add it with its points)")
+                found[chk.id] = (chk, hidden)
+        missing = [c for c in topic.checks if c not in found]
+        if missing:
+            raise ConfigError(f"{self.course.path.name}: topic {topic.id!r} lists checks that no check module defines: {', '.join(missing)}")
+        if self.course.reference == RECORDED:
+            from ..course.recorded import load
+
+            reference: Any = load(path=topic.answers, topic=topic.id)
+        else:
+            reference = _import(f"solutions.{topic.id}", topic.solution)
+        if self._wrap_reference is not None:
+            reference = self._wrap_reference(topic, reference)
+        self._modules[topic.id] = (reference, [found[c] for c in topic.checks])
+        return self._modules[topic.id]
+
+    # ---- grading ---------------------------------------------------------------------------------------------------
+
+    def calls(self, topic_id: str) -> dict[str, set[str]]:
+        """Check id -> the submission functions and classes it has called so far (the self-test's map of coverage)."""
+        return {check: set(names) for (topic, check), names in self._calls.items() if topic == topic_id}
+
+    def grade(
+        self,
+        submission: Submission,
+        *,
+        topics: Iterable[str] | None = None,
+        public_only: bool = False,
+        devices: Iterable[str] | None = None,
+        wall_s: float | None = None,
+        checks: Sequence[str] | None = None,
+        until_failure: bool = False,
+    ) -> Report:
+        """Grade ``submission``.
+
+        The self-test narrows a grading of a mutant: ``devices`` (a subset of the session's), ``wall_s`` (a lower
+        wall clock per check), ``checks`` (these checks, in this order) and ``until_failure`` (stop at the first
+        check that does not pass; the report then holds only the checks that ran).
+        """
+        chosen = [self.course.topic(t) for t in topics] if topics else [t for t in self.course.topics if t.id in submission.sources]
+        if not chosen:
+            raise UsageError(f"{submission.label}: no topic to grade (expected files named {', '.join(t.id + '.py' for t in self.course.topics)})")
+        if wall_s is not None:
+            chosen = [dataclasses.replace(t, limits=dataclasses.replace(t.limits, wall_s=min(wall_s, t.limits.wall_s))) for t in chosen]
+        using = [d for d in self.devices if devices is None or d in devices]
+        if not using:
+            raise UsageError(f"devices {list(devices or [])}: this grader runs on {', '.join(self.devices)}")
+        mode = self.mode
+        results = [self._grade_topic(topic, submission.sources.get(topic.id), public_only, using, checks, until_failure) for topic in chosen]
+        hidden = [f"{t.id}: hidden checks ({t.hidden.checks}, {t.hidden.points:g} points) run when you submit; this grade counts public checks only" for t in chosen if t.hidden]
+        return Report(course=self.course.title, submission=submission.label, sandbox=mode, devices=using, topics=results, notes=[*self.notes, *hidden], hidden_feedback=self.course.hidden_feedback)
+
+    def _grade_topic(self, topic: Topic, source: Source | None, public_only: bool, using: list[str], only: Sequence[str] | None = None, until_failure: bool = False) -> TopicResult:
+        reference, checks = self._material(topic)
+        checks = [(c, hidden) for c, hidden in checks if not (hidden and public_only)]
+        if only is not None:
+            by_id = {c.id: (c, hidden) for c, hidden in checks}
+            unknown = [c for c in only if c not in by_id]
+            if unknown:
+                raise UsageError(f"topic {topic.id!r} has no check {unknown[0]!r}")
+            checks = [by_id[c] for c in only]
+        devices = [d for d in using if d in topic.devices] or using[:1]
+        filename = source.filename if source else f"{topic.id}.py"
+        if source is None or source.text is None:
+            problem = source.problem if source else f"{topic.id}.py: nothing submitted for this topic"
+            status = NOT_ATTEMPTED if source is None or source.missing else FAILED
+            results = [CheckResult(c.id, c.title, topic.checks[c.id], status, hidden, problem or "", None, devices) for c, hidden in checks]
+            return redact(TopicResult(topic.id, topic.title, filename, results, error=problem), self.course.hidden_feedback)
+
+        outcomes: dict[str, dict[str, _Outcome]] = {c.id: {} for c, _ in checks}
+        topic_error, outputs = None, []
+        for device in devices:
+            topic_error = self._run_device(topic, source, reference, checks, device, outcomes, outputs, until_failure)
+            if topic_error or (until_failure and any(o.status != PASSED for o in _outcomes_of(outcomes))):
+                break
+        if until_failure and not topic_error:
+            checks = [(c, hidden) for c, hidden in checks if outcomes[c.id]]
+        results = []
+        for chk, hidden in checks:
+            merged = _merge(outcomes[chk.id], devices, topic_error)
+            figures = next((o.figures for o in outcomes[chk.id].values() if o.figures), [])  # the first device's
+            results.append(CheckResult(chk.id, chk.title, topic.checks[chk.id], merged.status, hidden, merged.message, merged.mistake, devices, figures))
+        return redact(TopicResult(topic.id, topic.title, filename, results, error=topic_error, output="\n".join(o for o in outputs if o)), self.course.hidden_feedback)
+
+    def _run_device(self, topic: Topic, source: Source, reference: Any, checks: list[tuple[Check, bool]], device: str, outcomes: dict[str, dict[str, _Outcome]], outputs: list[str], until_failure: bool) -> str | None:
+        """Run every check on one device, respawning the worker after a crash; returns a topic-level error."""
+        worker: tuple[Worker, int] | None = None
+        secret = self.course.secret()
+        # Public checks draw fresh inputs when the course grades (so answers hardcoded for the public inputs earn
+        # nothing), but not without the secret (they would be predictable), not from recorded answers (which exist for
+        # the public inputs only) and not while recording those answers (wrap_reference: a student bundle's).
+        fresh_public = secret is not None and self.course.reference == SOLUTIONS and self._wrap_reference is None
+        wall_s = topic.limits.wall_s  # lowered to after_timeout_s once a check runs out of time: a loop costs it once
+        try:
+            for chk, hidden in checks:
+                if worker is None:
+                    worker, problem = self._start(topic, source, device)
+                    if problem:
+                        outputs.append(worker[0].output.text())
+                        self._finish(worker)
+                        worker = None
+                        return problem
+                assert worker is not None
+                seed = check_seed(topic=topic.id, check=chk.id, hidden=hidden, public_seed=self.course.public_seed, secret=secret, submission=digest(source.data), fresh_public=fresh_public)
+                outcomes[chk.id][device] = self._run_check(chk, topic, reference, worker[0], device, seed, wall_s)
+                if outcomes[chk.id][device].timed_out:
+                    wall_s = min(wall_s, topic.limits.after_timeout_s)
+                if until_failure and outcomes[chk.id][device].status != PASSED:
+                    break
+                if worker[0].dead:
+                    outputs.append(worker[0].output.text())
+                    self._finish(worker)
+                    worker = None
+        finally:
+            if worker is not None:
+                worker[0].close()
+                outputs.append(worker[0].output.text())
+                self._finish(worker)
+        return None
+
+    def _start(self, topic: Topic, source: Source, device: str) -> tuple[tuple[Worker, int], str | None]:
+        keep = [source.folder] if source.folder else []
+        worker, slot = self._spawner.spawn(device=device, limits=topic.limits, hide=self._hide, cover=self._cover, keep=keep)
+        load = {"op": "load", "module": topic.id, "filename": source.filename, "source": source.text, "folder": source.folder}
+        try:
+            reply, _ = worker.request(load, [], timeout=topic.limits.wall_s + 5)
+        except WorkerDied as exc:
+            return (worker, slot), f"importing {source.filename}: the worker {exc}"
+        if "sandbox_error" in reply:
+            return (worker, slot), f"the {self._spawner.mode} sandbox could not be set up: {reply['sandbox_error']}"
+        if not reply.get("ok"):
+            error = reply.get("error") or {}
+            return (worker, slot), f"importing {source.filename} failed:\n{str(error.get('traceback', '')).rstrip()}"
+        return (worker, slot), None
+
+    def _finish(self, worker: tuple[Worker, int]) -> None:
+        worker[0].exit()
+        self._spawner.release(worker[1])
+
+    def _run_check(self, chk: Check, topic: Topic, reference: Any, worker: Worker, device: str, seed: int, wall_s: float) -> _Outcome:
+        deadline = time.monotonic() + wall_s
+
+        def request(header: dict[str, Any], arrays: list[np.ndarray]) -> tuple[dict[str, Any], list[np.ndarray]]:
+            return worker.request(header, arrays, timeout=max(deadline - time.monotonic(), 0.001))
+
+        trial = Trial(rng=np.random.default_rng(seed), device=device, reference=reference, tolerance=lambda dtype: self.course.tolerance(dtype, device), request=request, autograd=chk.autograd)
+        outcome = self._judge(chk, topic, trial, wall_s)
+        outcome.figures = trial.figures
+        return outcome
+
+    def _judge(self, chk: Check, topic: Topic, trial: Trial, wall_s: float) -> _Outcome:
+        try:
+            chk.fn(trial)
+            return _Outcome(PASSED)
+        except CheckFailed as exc:
+            mistake = {"id": exc.mistake.id, "title": exc.mistake.title, "fix": exc.mistake.fix} if exc.mistake else None
+            return _Outcome(FAILED, exc.message, mistake)
+        except StudentError as exc:
+            if exc.not_attempted:
+                return _Outcome(NOT_ATTEMPTED, f"{exc.call}: not attempted (raises NotImplementedError)")
+            return _Outcome(FAILED, f"{exc.call} raised {exc.type}: {exc.text}\n{exc.traceback.rstrip()}")
+        except WorkerTimeout:
+            after = f" (an earlier check of this topic ran out of time, so each later one has {wall_s:g} s)" if wall_s < topic.limits.wall_s else ""
+            return _Outcome(FAILED, f"{trial.current or 'your code'}: did not finish within this check's {wall_s:g} s limit and was stopped{after}", timed_out=True)
+        except WorkerDied as exc:
+            return _Outcome(FAILED, f"{trial.current or 'your code'}: the worker {exc}")
+        except Exception as exc:  # noqa: BLE001 - a broken check must not give points or stop the run
+            log.error("internal error in check %s.%s:\n%s", topic.id, chk.id, traceback.format_exc())
+            return _Outcome(ERROR, f"internal error in check {topic.id}.{chk.id} ({type(exc).__name__}: {exc}); this is the grader's fault, not yours: please report it")
+        finally:
+            self._calls.setdefault((topic.id, chk.id), set()).update(trial.calls)
+
+
+def _outcomes_of(outcomes: dict[str, dict[str, _Outcome]]) -> Iterable[_Outcome]:
+    return (o for by_device in outcomes.values() for o in by_device.values())
+
+
+def _merge(by_device: dict[str, _Outcome], devices: list[str], topic_error: str | None) -> _Outcome:
+    if topic_error and not by_device:
+        return _Outcome(FAILED, "not graded: the module could not be loaded (see the topic's error)")
+    missing = [d for d in devices if d not in by_device]
+    if missing:
+        by_device = {**by_device, **{d: _Outcome(FAILED, "not graded on this device (the module could not be loaded)") for d in missing}}
+    worst = max(by_device.values(), key=lambda o: _ORDER[o.status])
+    if worst.status == PASSED or len(devices) == 1:
+        return worst
+    bad = [f"[{d}] {o.message}" for d, o in by_device.items() if o.status != PASSED]
+    return _Outcome(worst.status, "\n".join(bad), next((o.mistake for o in by_device.values() if o.mistake), None))
+
+
+def _import(name: str, path: Path) -> ModuleType:
+    """Import a course module (checks or reference) by its dotted name, reporting failures as config errors."""
+    try:
+        module = importlib.import_module(name)
+    except Exception as exc:  # noqa: BLE001 - any failure here is the course's, reported with its file
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        raise ConfigError(f"{path}: cannot import {name}: {detail}") from None
+    if Path(getattr(module, "__file__", "") or "").resolve() != path.resolve():
+        raise ConfigError(f"{path}: importing {name} found {getattr(module, '__file__', None)} instead (is another package named {name.split('.')[0]!r} installed?)")
+    return module

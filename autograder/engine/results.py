@@ -1,0 +1,78 @@
+"""The one results model every output format renders."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = ["PASSED", "FAILED", "NOT_ATTEMPTED", "ERROR", "CheckResult", "TopicResult", "Report"]
+
+PASSED, FAILED, NOT_ATTEMPTED, ERROR = "passed", "failed", "not attempted", "error"
+
+
+@dataclass
+class CheckResult:
+    id: str
+    title: str
+    max_points: float
+    status: str  # passed | failed | not attempted | error (a fault of the grader or the check: fails closed)
+    hidden: bool
+    message: str = ""
+    mistake: dict[str, str] | None = None  # {"id", "title", "fix"} when the answer matches a known mistake
+    devices: list[str] = field(default_factory=list)
+    figures: list[dict[str, Any]] = field(default_factory=list)  # autograder.reports.plots data; "file" once drawn
+
+    @property
+    def points(self) -> float:
+        return self.max_points if self.status == PASSED else 0.0
+
+
+@dataclass
+class TopicResult:
+    id: str
+    title: str
+    file: str | None  # the graded file, as the user named it
+    checks: list[CheckResult]
+    error: str | None = None  # the topic as a whole could not be graded (missing file, import error)
+    output: str = ""  # an excerpt of what the submission printed; never used for grading
+
+    @property
+    def points(self) -> float:
+        return sum(c.points for c in self.checks)
+
+    @property
+    def max_points(self) -> float:
+        return sum(c.max_points for c in self.checks)
+
+
+@dataclass
+class Report:
+    course: str
+    submission: str
+    sandbox: str
+    devices: list[str]
+    topics: list[TopicResult]
+    notes: list[str] = field(default_factory=list)
+    hidden_feedback: str = "full"  # course.yaml feedback.hidden, already applied to the hidden checks' results
+
+    @property
+    def points(self) -> float:
+        return sum(t.points for t in self.topics)
+
+    @property
+    def max_points(self) -> float:
+        return sum(t.max_points for t in self.topics)
+
+    @property
+    def internal_errors(self) -> list[CheckResult]:
+        return [c for t in self.topics for c in t.checks if c.status == ERROR]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data; no timings, so regrading the same submission gives byte-identical JSON."""
+        data = asdict(self)
+        data["points"], data["max_points"] = self.points, self.max_points
+        for topic, raw in zip(self.topics, data["topics"]):
+            raw["points"], raw["max_points"] = topic.points, topic.max_points
+            for check, raw_check in zip(topic.checks, raw["checks"]):
+                raw_check["points"] = check.points
+        return data

@@ -1,0 +1,29 @@
+"""The sandbox: the only place student code runs (``worker``, forked by ``forkserver``) and everything that confines it
+(``confinement``: namespaces, an unprivileged uid, limits), the wire format it answers in (``exchange``), the
+grader's side of a worker (``workers``), and what the worker offers checks (``components``, ``autograd_guard``).
+
+Nothing here imports the referee: student code never shares a process with the grader's state.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Public name -> the module that defines it, imported on first use: a worker imports this package on its way to
+# ``autograder.sandbox.worker``, and must not load the grader's side of the sandbox with it.
+_EXPORTS = {
+    **dict.fromkeys(["Spawner", "Worker", "WorkerDied", "WorkerTimeout", "describe_mode"], "workers"),
+    "ForkServer": "forkserver",
+    **dict.fromkeys(["Confinement", "MemoryCgroup", "strict_available", "user_processes", "STRICT", "PROCESS", "MODES", "ROOTLESS"], "confinement"),
+    **dict.fromkeys(["ExchangeError", "encode", "read_frame", "write_frame"], "exchange"),
+    **dict.fromkeys(["AutogradNotAllowed", "forbidden"], "autograd_guard"),
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)

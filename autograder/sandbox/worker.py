@@ -1,0 +1,233 @@
+"""The worker: the only place student code runs.
+
+It loads one submission module, then executes *programs* the grader sends: short lists of steps (call a student
+function, construct a student class, call a method, read an attribute, build a trusted component, take an autograd
+gradient, apply a Python operator) over inputs that arrive as plain arrays. It answers with plain arrays only. Nothing here is trusted by the
+grader: whatever comes back is validated and compared in the grading process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import linecache
+import operator
+import os
+import sys
+import traceback
+import types
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from . import autograd_guard, components
+from .exchange import read_frame, write_frame
+
+__all__ = ["serve", "to_wire"]
+
+_MAX_TRACEBACK = 4000
+_MAX_DEPTH = 8
+# Python's own operators, so `2 * v` goes through float.__mul__ and then the student's __rmul__, as in their code.
+_OPERATORS = {name: getattr(operator, name) for name in ("add", "sub", "mul", "truediv", "pow", "neg")}
+
+
+def to_wire(value: Any, arrays: list[np.ndarray], depth: int = 0) -> dict[str, Any]:
+    """Describe ``value`` as nested tuples of plain arrays; refuse anything else (objects, complex numbers, ...)."""
+    if depth > _MAX_DEPTH:
+        raise TypeError(f"result nested more than {_MAX_DEPTH} levels deep")
+    if value is None:
+        return {"n": None}
+    if isinstance(value, (tuple, list)):
+        return {"t": [to_wire(v, arrays, depth + 1) for v in value]}
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, torch.Tensor):
+        tensor = value.detach()
+        if tensor.is_complex():
+            raise TypeError(f"returned a complex tensor ({tensor.dtype}); a real one is expected")
+        if tensor.dtype == torch.bfloat16:
+            tensor = tensor.float()
+        array = tensor.cpu().resolve_neg().numpy()
+    elif isinstance(value, (np.ndarray, np.generic, bool, int, float)):
+        array = np.asarray(value)
+    else:
+        raise TypeError(f"returned an object of type {type(value).__qualname__}; expected an array, a tensor or a number")
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"returned an array of dtype {array.dtype}; expected real numbers")
+    arrays.append(np.array(array, copy=True))
+    return {"a": len(arrays) - 1}
+
+
+class _Session:
+    def __init__(self, device: str):
+        self.device = device
+        self.module: types.ModuleType | None = None
+        self.step: int | None = None  # the program step in progress, named in error replies
+
+    # ---- loading -------------------------------------------------------------------------------------------------
+
+    def load(self, *, module: str, filename: str, source: str, folder: str | None) -> None:
+        if folder and os.path.isdir(folder):
+            sys.path.insert(0, folder)
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        mod = types.ModuleType(module)
+        mod.__file__ = filename
+        sys.modules[module] = mod
+        self.module = mod
+        exec(compile(source, filename, "exec"), mod.__dict__)  # noqa: S102 - running student code is the point
+
+    # ---- programs ------------------------------------------------------------------------------------------------
+
+    def resolve(self, spec: Any, env: dict[str, Any], arrays: list[np.ndarray]) -> Any:
+        if not isinstance(spec, dict) or len(spec) != 1 and "t" not in spec:
+            raise ValueError(f"bad value spec {spec!r}")
+        if "a" in spec:
+            return arrays[spec["a"]].copy()
+        if "t" in spec:
+            import torch
+
+            tensor = torch.tensor(arrays[spec["t"]], device=self.device)
+            return tensor.requires_grad_(bool(spec.get("grad", False)))
+        if "v" in spec:
+            return env[spec["v"]]
+        if "lit" in spec:
+            return spec["lit"]
+        if "list" in spec:
+            return [self.resolve(s, env, arrays) for s in spec["list"]]
+        if "tuple" in spec:
+            return tuple(self.resolve(s, env, arrays) for s in spec["tuple"])
+        if "dict" in spec:
+            return {str(k): self.resolve(v, env, arrays) for k, v in spec["dict"]}
+        if "n" in spec:
+            return None
+        raise ValueError(f"bad value spec {spec!r}")
+
+    def run(self, program: list[dict[str, Any]], returns: list[Any], arrays: list[np.ndarray]) -> list[Any]:
+        env: dict[str, Any] = {}
+        for self.step, step in enumerate(program):
+            args = [self.resolve(a, env, arrays) for a in step.get("args", [])]
+            kwargs = {k: self.resolve(v, env, arrays) for k, v in step.get("kwargs", {}).items()}
+            op = step["op"]
+            if op == "call":
+                fn = getattr(self.module, step["fn"], None)
+                if fn is None:
+                    raise AttributeError(f"{self.module.__file__} does not define {step['fn']!r}")
+                if not callable(fn):
+                    raise TypeError(f"{self.module.__file__} defines {step['fn']!r} as {type(fn).__name__} {fn!r:.40}, not as a function or class")
+                result = fn(*args, **kwargs)
+            elif op == "method":
+                result = getattr(env[step["obj"]], step["name"])(*args, **kwargs)
+            elif op == "value":
+                result = args[0]
+            elif op == "operator":
+                result = _OPERATORS[step["name"]](*args)
+            elif op == "attr":
+                result = getattr(env[step["obj"]], step["name"])
+            elif op == "component":
+                result = components.build(step["name"], *args, device=self.device, **kwargs)
+            elif op == "grad":
+                result = self.grad(step, env, arrays)
+            else:
+                raise ValueError(f"unknown program step {op!r}")
+            if step.get("out"):
+                env[step["out"]] = result
+        return [self.resolve(r, env, arrays) for r in returns]
+
+    def grad(self, step: dict[str, Any], env: dict[str, Any], arrays: list[np.ndarray]) -> tuple[Any, ...]:
+        import torch
+
+        outputs = [self.resolve(s, env, arrays) for s in step["outputs"]]
+        inputs = [self.resolve(s, env, arrays) for s in step["inputs"]]
+        upstream = [self.resolve(s, env, arrays) for s in step["upstream"]]
+        for out in outputs:
+            if not isinstance(out, torch.Tensor) or not out.requires_grad:
+                raise TypeError("the result does not depend differentiably on the inputs (no autograd graph)")
+        grads = torch.autograd.grad(outputs, inputs, grad_outputs=upstream, allow_unused=True)
+        return tuple(torch.zeros_like(x) if g is None else g for x, g in zip(inputs, grads))
+
+
+def _configure(device: str, threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+    if device == "cuda":
+        # Checks compare against float64 references: TF32 would cost ~3 digits in float32 matmuls and convolutions.
+        # Newer torch refuses a mix of its legacy and new precision switches, so use the new ones where they exist.
+        if hasattr(torch.backends.cuda.matmul, "fp32_precision") and hasattr(torch.backends.cudnn, "conv"):
+            torch.backends.cuda.matmul.fp32_precision = "ieee"
+            torch.backends.cudnn.conv.fp32_precision = "ieee"
+            torch.backends.cudnn.rnn.fp32_precision = "ieee"
+        else:
+            torch.backends.cuda.matmul.allow_tf32 = False
+            torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False
+        torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def _error(exc: BaseException, filename: str | None) -> dict[str, Any]:
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = [f for f in frames if filename and f.filename == filename]
+    lines = traceback.format_list(own) if own else []
+    text = "".join(lines) + "".join(traceback.format_exception_only(type(exc), exc))
+    where = {"line": own[-1].lineno, "file": filename} if own else None
+    return {
+        "type": type(exc).__name__[:200],
+        "message": str(exc)[:_MAX_TRACEBACK],
+        "traceback": text[-_MAX_TRACEBACK:],
+        "where": where,
+    }
+
+
+def serve(rfile: BinaryIO, wfile: BinaryIO, *, device: str = "cpu", threads: int = 1) -> None:
+    """Answer requests until the grader closes the stream."""
+    # The fork server's command line (its descriptor numbers, the course's folder) is no business of student code,
+    # and would differ between one grading run and another.
+    sys.argv[:] = [""]
+    session = _Session(device)
+    filename = None
+    while True:
+        try:
+            request, arrays = read_frame(rfile)
+        except EOFError:
+            return
+        try:
+            if request["op"] == "load":
+                _configure(device, threads)
+                filename = request["filename"]
+                session.load(
+                    module=request["module"], filename=filename, source=request["source"], folder=request.get("folder")
+                )
+                reply, out = {"ok": True}, []
+            elif request["op"] == "run":
+                # A check of a backward pass written by hand runs the student's code with torch's autodiff refused.
+                with contextlib.nullcontext() if request.get("autograd", True) else autograd_guard.forbidden():
+                    values = session.run(request["program"], request["returns"], arrays)
+                out: list[np.ndarray] = []
+                reply = {"ok": True, "values": [to_wire(v, out) for v in values]}
+            else:
+                raise ValueError(f"unknown request {request['op']!r}")
+        except BaseException as exc:  # noqa: BLE001 - SystemExit and friends from student code are answers too
+            reply, out = {"ok": False, "error": {**_error(exc, filename), "step": session.step}}, []
+        session.step = None
+        write_frame(wfile, {**reply, "seq": request.get("seq")}, out)
+
+
+def main() -> None:
+    """Entry point of the subprocess sandbox (platforms without a fork server): connect back, then serve."""
+    import argparse
+    import socket
+
+    parser = argparse.ArgumentParser(prog="python -m autograder.sandbox.worker")
+    parser.add_argument("--connect", type=int, required=True, help="loopback port of the grader")
+    parser.add_argument("--token", required=True, help="proves to the grader that this is its worker")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=1)
+    ns = parser.parse_args()
+    sock = socket.create_connection(("127.0.0.1", ns.connect))
+    sock.sendall(ns.token.encode())
+    serve(sock.makefile("rb"), sock.makefile("wb"), device=ns.device, threads=ns.threads)
+    sys.stdout.flush()
+    os._exit(0)  # no atexit hooks, no waiting for the student's threads
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,379 @@
+"""The grading process's side of a worker: start one, talk to it under a deadline, kill it, say how it ended.
+
+Workers come from the fork server (Linux) or, where there is none, from a fresh interpreter that connects back over
+a loopback socket (macOS, Windows: slower to start, reduced isolation). Either way the grader holds a stream socket
+for the protocol and a pipe that collects the worker's stdout and stderr, of which it keeps only the first few KiB.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import select
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from .confinement import ROOTLESS, STRICT, Confinement
+from .exchange import ExchangeError, encode, read_frame
+from .forkserver import ForkServer
+
+__all__ = ["Worker", "WorkerDied", "WorkerTimeout", "Spawner", "describe_mode"]
+
+
+class WorkerDied(Exception):
+    """The worker is gone (exited, crashed, killed, or sent something that is not a frame); ``str`` says how."""
+
+
+class WorkerTimeout(WorkerDied):
+    pass
+
+
+
+class _DeadlineReader:
+    """``read(n)`` over a socket that gives up at a deadline; what ``read_frame`` needs."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock, self.deadline = sock, 0.0
+
+    def read(self, n: int) -> bytes:
+        while True:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            ready, _, _ = select.select([self.sock], [], [], left)
+            if ready:
+                try:
+                    return self.sock.recv(min(n, 1 << 20))
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    return b""
+
+
+class _Output:
+    """Drains a worker's stdout/stderr: keeps the first ``cap`` bytes, counts the rest, never blocks the worker."""
+
+    def __init__(self, stream: Any, cap: int):
+        self.kept, self.total, self.cap = bytearray(), 0, cap
+        self._thread = threading.Thread(target=self._drain, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _drain(self, stream: Any) -> None:
+        with stream:
+            while chunk := stream.read1(1 << 16) if hasattr(stream, "read1") else stream.read(1 << 16):
+                room = self.cap - len(self.kept)
+                if room > 0:
+                    self.kept += chunk[:room]
+                self.total += len(chunk)
+
+    def text(self, wait: float = 0.2) -> str:
+        self._thread.join(wait)
+        text = bytes(self.kept).decode("utf-8", errors="replace")
+        if self.total > len(self.kept):
+            text += f"\n... ({self.total - len(self.kept)} more bytes not shown)"
+        return text
+
+
+@dataclass
+class _Exit:
+    exit_code: int | None
+    signal: int | None
+    killed: bool
+    memory_limit: bool
+
+    def describe(self) -> str:
+        if self.memory_limit and self.signal == 9:
+            return "exceeded the memory limit and was killed"
+        if self.signal is not None:
+            import signal as signals
+
+            name = signals.Signals(self.signal).name if self.signal in signals.Signals._value2member_map_ else str(self.signal)
+            return f"was killed by {name}" + (" (CPU time limit)" if name == "SIGXCPU" else "")
+        return f"exited with code {self.exit_code}"
+
+
+_CAP = 4000  # characters of any text a worker sends (an exception's name, message, traceback)
+_MAX_DEPTH = 8  # of nested tuples in a returned value, as the worker's to_wire allows
+
+
+def _text(value: Any, cap: int = _CAP) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, got {type(value).__name__}")
+    return value if len(value) <= cap else value[:cap] + f"... ({len(value) - cap} more characters)"
+
+
+def _valid_value(spec: Any, n_arrays: int, depth: int = 0) -> None:
+    """One returned value: an array sent with the reply ({"a": i}), a tuple of values ({"t": [...]}) or None."""
+    if depth > _MAX_DEPTH or not isinstance(spec, dict) or len(spec) != 1:
+        raise ValueError("a value is not one of {a: i}, {t: [...]}, {n: null}")
+    (key, inner), = spec.items()
+    if key == "a" and not (type(inner) is int and 0 <= inner < n_arrays):
+        raise ValueError(f"a value refers to array {inner!r}; {n_arrays} were sent")
+    if key == "t" and isinstance(inner, list):
+        for item in inner:
+            _valid_value(item, n_arrays, depth + 1)
+    elif key not in ("a", "n") or key == "n" and inner is not None:
+        raise ValueError("a value is not one of {a: i}, {t: [...]}, {n: null}")
+
+
+def _valid_reply(reply: dict[str, Any], seq: int, n_arrays: int) -> dict[str, Any]:
+    """The reply's shape, checked in one place; texts capped. Raises TypeError/ValueError for anything else.
+
+    ``seq`` must echo the request's: a frame the submission wrote onto the socket itself, and the worker's real
+    answer after it, must not be taken for the answers to this request and the next."""
+    if type(reply.get("ok")) is not bool:
+        raise ValueError("reply without a boolean 'ok'")
+    if "sandbox_error" in reply:
+        return {"ok": False, "sandbox_error": _text(reply["sandbox_error"])}
+    if reply.get("seq") != seq:
+        raise ValueError(f"the reply to request {reply.get('seq')!r} came for request {seq}: something else wrote on the worker's channel")
+    if reply["ok"]:
+        values = reply.get("values", [])
+        if not isinstance(values, list):
+            raise ValueError("'values' is not a list")
+        for value in values:
+            _valid_value(value, n_arrays)
+        return {"ok": True, "values": values}
+    error = reply.get("error")
+    if not isinstance(error, dict):
+        raise ValueError("'error' is not a mapping")
+    where = error.get("where")
+    step = error.get("step")
+    return {
+        "ok": False,
+        "error": {
+            "type": _text(error.get("type"), 200),
+            "message": _text(error.get("message")),
+            "traceback": _text(error.get("traceback")),
+            "where": where if isinstance(where, dict) else None,
+            "step": step if type(step) is int else None,
+        },
+    }
+
+
+class Worker:
+    """One live worker: ``request`` sends a frame and waits for the answer under a deadline."""
+
+    def __init__(self, *, proto: socket.socket, output: _Output, ctl: socket.socket | None, proc: subprocess.Popen | None, max_bytes: int):
+        proto.setblocking(False)
+        self._proto, self._ctl, self._proc = proto, ctl, proc
+        self._reader = _DeadlineReader(proto)
+        self.output = output
+        self.max_bytes = max_bytes
+        self.dead = False
+        self._seq = 0
+        self._exit: _Exit | None = None
+
+    def request(self, header: dict[str, Any], arrays: list[np.ndarray], *, timeout: float) -> tuple[dict[str, Any], list[np.ndarray]]:
+        """Send one request; return the validated reply. Raises WorkerDied/WorkerTimeout (the worker is then gone)."""
+        if self.dead:
+            raise WorkerDied("is no longer running")
+        deadline = time.monotonic() + timeout
+        self._seq += 1
+        try:
+            self._send(encode({**header, "seq": self._seq}, arrays), deadline)
+            self._reader.deadline = deadline
+            reply, arrays = read_frame(self._reader, max_bytes=self.max_bytes)
+            return _valid_reply(reply, self._seq, len(arrays)), arrays
+        except TimeoutError:
+            self.kill()
+            raise WorkerTimeout("did not answer in time and was stopped") from None
+        except (EOFError, OSError):
+            raise WorkerDied(self.exit(grace=1.0).describe()) from None
+        except (ExchangeError, ValueError, TypeError) as exc:
+            self.kill()
+            raise WorkerDied(f"sent malformed data ({exc}) and was stopped") from None
+
+    def _send(self, data: bytes, deadline: float) -> None:
+        view = memoryview(data)
+        while view:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            _, ready, _ = select.select([], [self._proto], [], left)
+            if ready:
+                try:
+                    view = view[self._proto.send(view[: 1 << 20]) :]
+                except BlockingIOError:
+                    continue
+
+    def kill(self) -> None:
+        """Stop the worker and everything it started; idempotent."""
+        if self.dead:
+            return
+        self.dead = True
+        if self._ctl is not None:
+            try:
+                self._ctl.sendall(b"kill")
+            except OSError:
+                pass
+        elif self._proc is not None:
+            try:
+                if os.name == "posix":  # its own session: take what it started along (setsid escapees excepted)
+                    os.killpg(self._proc.pid, 9)
+                else:
+                    self._proc.kill()
+            except OSError:
+                pass
+
+    def exit(self, *, grace: float = 0.0, timeout: float = 10.0) -> _Exit:
+        """How the worker ended. It gets ``grace`` seconds to end by itself (so its own exit is not reported as our
+        kill), then it is killed."""
+        if self._exit is not None:
+            return self._exit
+        if self._ctl is not None:
+            self._ctl.settimeout(max(grace, 0.001))  # 0 would make the socket non-blocking
+            data = b""
+            while not data.endswith(b"\n"):
+                try:
+                    chunk = self._ctl.recv(4096)
+                except TimeoutError:
+                    if self.dead:
+                        break
+                    self.kill()
+                    self._ctl.settimeout(timeout)
+                    continue
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                data += chunk
+            try:
+                report = json.loads(data)
+                self._exit = _Exit(**{k: report[k] for k in ("exit_code", "signal", "killed", "memory_limit")})
+            except (ValueError, KeyError, TypeError):
+                self._exit = _Exit(exit_code=None, signal=None, killed=True, memory_limit=False)
+            self.dead = True
+            self._ctl.close()
+        else:
+            assert self._proc is not None
+            try:
+                code = self._proc.wait(grace)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                code = self._proc.wait(timeout)
+            self.dead = True
+            self._exit = _Exit(exit_code=code if code >= 0 else None, signal=-code if code < 0 else None, killed=code < 0, memory_limit=False)
+        self._proto.close()
+        return self._exit
+
+    def close(self) -> None:
+        """End the worker: close the protocol (a well-behaved worker exits), then make sure."""
+        if self._exit is None:
+            try:
+                self._proto.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self.exit(grace=0.5)
+
+
+class Spawner:
+    """Starts workers in the sandbox mode chosen for this grading run."""
+
+    def __init__(self, *, mode: str, uid_base: int, unsafe_paths: list[str], secret_env: str, use_forkserver: bool = True):
+        self.mode = mode
+        self.uid_base = uid_base
+        self._secret_env = secret_env
+        self._forkserver = ForkServer(unsafe_paths=unsafe_paths, secret_env=secret_env) if use_forkserver else None
+        self._slots: set[int] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def forkserver(self) -> ForkServer | None:
+        return self._forkserver
+
+    def _slot(self) -> int:
+        with self._lock:
+            slot = next(i for i in range(len(self._slots) + 1) if i not in self._slots)
+            self._slots.add(slot)
+            return slot
+
+    def release(self, slot: int) -> None:
+        with self._lock:
+            self._slots.discard(slot)
+
+    def spawn(self, *, device: str, limits: Any, hide: Sequence[str], cover: Sequence[str] = (), keep: Sequence[str] = (), threads: int = 1) -> tuple[Worker, int]:
+        """A new worker and the slot it holds (release the slot after ``worker.exit()``)."""
+        slot = self._slot()
+        try:
+            conf = Confinement(
+                mode=self.mode,
+                uid=self.uid_base + slot if self.mode == STRICT else None,
+                cpu_s=limits.cpu_s,
+                memory_mb=limits.memory_mb,
+                hide=list(hide) if self.mode == STRICT else [],
+                cover=list(cover) if self.mode == STRICT else [],
+                keep=list(keep),
+                limit_address_space=device == "cpu",
+            )
+            cap = limits.output_kb << 10
+            max_bytes = max(64 << 20, limits.memory_mb << 20)
+            if self._forkserver is not None:
+                _, proto, out_read, ctl = self._forkserver.spawn(confinement=conf, device=device, threads=threads)
+                output = _Output(os.fdopen(out_read, "rb", buffering=0), cap)
+                return Worker(proto=proto, output=output, ctl=ctl, proc=None, max_bytes=max_bytes), slot
+            return self._spawn_subprocess(conf, device, threads, cap, max_bytes), slot
+        except BaseException:
+            self.release(slot)
+            raise
+
+    def _spawn_subprocess(self, conf: Confinement, device: str, threads: int, cap: int, max_bytes: int) -> Worker:
+        listener = socket.create_server(("127.0.0.1", 0))
+        token = secrets.token_hex(16)
+        env = {k: v for k, v in os.environ.items() if k != self._secret_env and not k.startswith("AUTOGRADER_")}
+        command = [sys.executable, "-m", "autograder.sandbox.worker", "--connect", str(listener.getsockname()[1]), "--token", token, "--device", device, "--threads", str(threads)]
+        kwargs: dict[str, Any] = {}
+        if os.name == "posix":
+            kwargs.update(start_new_session=True, preexec_fn=_posix_limits(conf))
+        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tempfile.mkdtemp(prefix="autograder-worker-"), env=env, **kwargs)
+        output = _Output(proc.stdout, cap)
+        listener.settimeout(120)  # a fresh interpreter imports torch first
+        with listener:
+            while True:
+                try:
+                    conn, _ = listener.accept()
+                except TimeoutError:
+                    proc.kill()
+                    raise WorkerDied("the worker process did not start within 120 s") from None
+                conn.settimeout(10)
+                try:
+                    if conn.recv(len(token)).decode(errors="replace") == token:
+                        break
+                except OSError:
+                    pass
+                conn.close()  # not our worker
+        conn.settimeout(None)
+        return Worker(proto=conn, output=output, ctl=None, proc=proc, max_bytes=max_bytes)
+
+    def close(self) -> None:
+        if self._forkserver is not None:
+            self._forkserver.close()
+
+
+def _posix_limits(conf: Confinement):
+    def apply() -> None:
+        import resource
+
+        for which, value in ((resource.RLIMIT_CPU, int(conf.cpu_s) + 1), (resource.RLIMIT_FSIZE, conf.fsize_mb << 20), (resource.RLIMIT_CORE, 0)):
+            try:
+                resource.setrlimit(which, (value, value))
+            except (ValueError, OSError):
+                pass
+
+    return apply
+
+
+def describe_mode(mode: str, why: str) -> str | None:
+    """The one line a user sees when isolation is reduced (None in strict mode)."""
+    if mode == STRICT:
+        return f"note: strict sandbox without root: {why}." if why == ROOTLESS else None
+    return f"note: reduced isolation (process sandbox): {why}. Hidden checks graded here are not protected from the code under test."

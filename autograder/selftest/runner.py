@@ -1,0 +1,191 @@
+"""``grade selftest``: are a topic's checks strong enough to grade with?
+
+Per topic, through the normal grading path (sandbox included):
+
+1. the reference solution passes every check on every device;
+2. the stub is "not attempted" on every check;
+3. grading the reference twice gives byte-identical results;
+4. single-point mutants of the reference (:mod:`autograder.selftest.mutation`) lose points. The share that do is the topic's
+   mutation score; it must reach the topic's threshold. A mutant that compiles to the reference's own bytecode, or
+   that course.yaml declares equivalent (with the reason no input can tell it apart), is listed and not counted.
+
+Mutants are graded on the CPU, several at a time, by one grader whose fork server starts each worker in
+milliseconds; each check of a mutant gets ``selftest.wall_s`` rather than the students' wall-clock limit.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import Callable, Sequence
+
+from ..course.config import Course, Topic
+from ..course.submission import Submission
+from ..engine.grading import Grader
+from ..engine.results import ERROR, NOT_ATTEMPTED, PASSED, CheckResult, Report
+from .mutation import Mutant, mutants, same_bytecode
+from .report import EQUIVALENT, KILLED, SURVIVED, MutantResult, SelfTestReport, TopicSelfTest
+
+__all__ = ["selftest_topic", "run", "main"]
+
+
+def selftest_topic(*, grader: Grader, topic: Topic, jobs: int, progress: Callable[[str, int, int], None] | None = None) -> TopicSelfTest:
+    """Run the four self-test steps for one topic with an open grader (its devices are the reference's devices)."""
+    started = time.monotonic()
+    course: Course = grader.course
+    result = TopicSelfTest(topic.id, topic.title, len(topic.checks), [d for d in grader.devices if d in topic.devices] or grader.devices[:1], topic.selftest.threshold)
+    reference_text = topic.solution.read_text(encoding="utf-8")
+    label = f"solutions/{topic.id}.py"
+
+    first = _grade(grader, topic, reference_text, "reference")
+    result.reference_failures = _unexpected(first, PASSED)
+    result.problems += _internal_errors(first, "the reference solution")
+    second = _grade(grader, topic, reference_text, "reference")
+    result.deterministic = _canonical(first) == _canonical(second)
+
+    stub = _grade(grader, topic, topic.stub.read_text(encoding="utf-8"), "stub")
+    result.stub_failures = _unexpected(stub, NOT_ATTEMPTED)
+
+    calls = grader.calls(topic.id)
+    reach = _callers(reference_text)
+    candidates = mutants(reference_text)
+    known = {m.id for m in candidates}
+    at = f"topics[{course.topics.index(topic)}].selftest.equivalent"
+    for stale in sorted(set(topic.selftest.equivalent) - known):
+        result.problems.append(f"{course.path.name}: {at}: no mutant {stale} in {label} any more (the reference changed?); remove it")
+
+    def grade_one(mutant: Mutant) -> MutantResult:
+        diff = mutant.diff(reference_text, label)
+        if same_bytecode(reference_text, mutant.source):
+            return MutantResult(mutant, EQUIVALENT, why="compiles to the same bytecode as the reference", diff=diff)
+        # The checks that reach the changed function run first, and grading stops at the first lost point: a killed
+        # mutant costs a check or two. Only a mutant that passes those meets the other checks too.
+        top = mutant.function.split(".")[0]
+        entry_points = reach.get(top, {top})
+        reaching = [c for c in topic.checks if top == "<module>" or calls.get(c, set()) & entry_points]
+        failed: list[CheckResult] = []
+        error = None
+        for batch in (reaching, [c for c in topic.checks if c not in reaching]):
+            if batch and not failed:
+                report = grader.grade(Submission.from_texts("mutant", {topic.id: mutant.source}), topics=[topic.id], devices=["cpu"], wall_s=topic.selftest.wall_s, checks=batch, until_failure=True)
+                ran = report.topics[0]
+                errors = [c for c in ran.checks if c.status == ERROR]
+                if errors:
+                    raise _CheckBroke(f"check {errors[0].id} failed internally on mutant {mutant.id} ({mutant.description}): {errors[0].message}")
+                failed = [c for c in ran.checks if c.status != PASSED]
+                error = ran.error
+        declared = topic.selftest.equivalent.get(mutant.id)
+        if declared is not None:
+            if failed:
+                raise _CheckBroke(
+                    f"{course.path.name} declares mutant {mutant.id} equivalent ({declared!r}), but check {failed[0].id} tells it apart: remove the declaration"
+                )
+            return MutantResult(mutant, EQUIVALENT, why=declared, diff=diff)
+        if failed:
+            return MutantResult(mutant, KILLED, killed_by=failed[0].id, why=_first_line(failed[0].message or error or ""))
+        return MutantResult(mutant, SURVIVED, exercised_by=reaching, diff=diff)
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(_catching, grade_one, m) for m in candidates]
+        for done, _ in enumerate(as_completed(futures), 1):
+            if progress is not None:
+                progress(topic.id, done, len(candidates))
+    for future in futures:  # in source order, whatever order they finished in
+        outcome = future.result()
+        if isinstance(outcome, str):
+            result.problems.append(outcome)
+        else:
+            result.mutants.append(outcome)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+class _CheckBroke(Exception):
+    """A check or a declaration is wrong: a problem for the instructor, not a mutant's score."""
+
+
+def _catching(fn: Callable[[Mutant], MutantResult], mutant: Mutant) -> MutantResult | str:
+    try:
+        return fn(mutant)
+    except _CheckBroke as exc:
+        return str(exc)
+
+
+def _grade(grader: Grader, topic: Topic, text: str, label: str) -> Report:
+    return grader.grade(Submission.from_texts(label, {topic.id: text}), topics=[topic.id])
+
+
+def _unexpected(report: Report, wanted: str) -> dict[str, str]:
+    topic = report.topics[0]
+    return {c.id: f"{c.status}: {_first_line(c.message or topic.error or '')}" for c in topic.checks if c.status != wanted}
+
+
+def _internal_errors(report: Report, what: str) -> list[str]:
+    return [f"check {c.id} failed internally on {what}: {c.message}" for c in report.topics[0].checks if c.status == ERROR]
+
+
+def _canonical(report: Report) -> str:
+    return json.dumps(report.to_dict(), sort_keys=True)
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def _callers(source: str) -> dict[str, set[str]]:
+    """Top-level name -> the top-level functions and classes that reach it through calls within the module."""
+    tree = ast.parse(source)
+    defined = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    uses = {name: {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in defined and n.id != name} for name, node in defined.items()}
+    reached_by: dict[str, set[str]] = {name: {name} for name in defined}
+    for caller in defined:
+        stack, seen = list(uses[caller]), set()
+        while stack:
+            name = stack.pop()
+            if name not in seen:
+                seen.add(name)
+                reached_by[name].add(caller)
+                stack.extend(uses[name])
+    return reached_by
+
+
+def run(*, course: Course, topics: Sequence[str], devices: Sequence[str], sandbox: str, jobs: int, progress: Callable[[str, int, int], None] | None = None) -> SelfTestReport:
+    """Self-test the chosen topics (all when ``topics`` is empty) with one grader."""
+    started = time.monotonic()
+    chosen = [course.topic(t) for t in topics] if topics else list(course.topics)
+    with Grader(course=course, sandbox=sandbox, devices=devices) as grader:
+        results = [selftest_topic(grader=grader, topic=topic, jobs=jobs, progress=progress) for topic in chosen]
+        report = SelfTestReport(course.title, grader.mode, jobs, results, notes=list(grader.notes))
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def main(*, course: Path | None, topics: Sequence[str], device: str, fmt: str, output: Path | None, sandbox: str, jobs: int | None) -> int:
+    """``grade selftest``: 0 when every chosen topic passes, 1 when one does not (config and usage errors raise)."""
+    from ..course.config import RECORDED, load_course, locate_course
+    from ..engine.grading import default_jobs, resolve_devices
+    from ..errors import UsageError
+    from ..reports.output import deliver
+    from .render import render
+
+    course_obj = load_course(locate_course(course, Path.cwd()))
+    if course_obj.reference == RECORDED:
+        raise UsageError(f"{course_obj.path}: a student bundle (reference: {RECORDED}) has no reference solutions to mutate; run grade selftest in the course itself")
+    for topic in topics:
+        course_obj.topic(topic)
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"--jobs {jobs}: expected at least 1")
+    show_progress = sys.stderr.isatty()
+
+    def progress(topic: str, done: int, total: int) -> None:
+        if show_progress:
+            sys.stderr.write(f"\r{topic}: {done}/{total} mutants graded" + ("\n" if done == total else ""))
+            sys.stderr.flush()
+
+    report = run(course=course_obj, topics=topics, devices=resolve_devices(device), sandbox=sandbox, jobs=jobs or default_jobs(), progress=progress)
+    deliver(lambda f: render(report, f), fmt=fmt, output=output)
+    return 0 if report.passed else 1

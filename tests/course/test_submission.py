@@ -1,0 +1,71 @@
+"""Bad submissions: every kind of file a student can hand in instead of a module gets one clear line and a zero for
+what it affects, never a traceback (autograder.course.submission, and the worker for what a module defines)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from autograder.course.submission import MAX_SOURCE_BYTES, Submission
+from autograder.engine.results import FAILED, NOT_ATTEMPTED, PASSED
+
+from conftest import ROOT
+
+REFERENCE = (ROOT / "solutions" / "information.py").read_text()
+
+
+def _write(folder: Path, kind: str) -> None:
+    target = folder / "information.py"
+    if kind == "binary":
+        target.write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)))
+    elif kind == "huge":
+        target.write_text(REFERENCE + "#" * MAX_SOURCE_BYTES)
+    elif kind == "empty":
+        target.write_text("")
+    elif kind == "symlink-outside":
+        target.symlink_to(ROOT / "solutions" / "information.py")
+    elif kind == "folder":
+        target.mkdir()
+    elif kind == "number-for-a-function":
+        target.write_text(REFERENCE + "\nentropy = 3\n")
+    elif kind == "syntax-error":
+        target.write_text(REFERENCE + "\ndef broken(:\n")
+    elif kind == "latin-1":
+        target.write_bytes("# Übung von Jürgen\n".encode("latin-1") + REFERENCE.encode())
+    elif kind == "notebook-not-json":
+        (folder / "information.ipynb").write_text('{"cells": [{"cell_type": "code", "source": "x = 1"')
+
+
+# kind -> (status of the checks it affects, a fragment of the one line the student gets, checks that still pass)
+CASES = {
+    "binary": (FAILED, "information.py is not UTF-8 text (byte 136)", 0),
+    "huge": (FAILED, f"; the limit is {MAX_SOURCE_BYTES}", 0),
+    "empty": (FAILED, "does not define 'entropy'", 0),
+    "symlink-outside": (FAILED, "information.py is not a regular file", 0),
+    "folder": (FAILED, "information.py is not a regular file", 0),
+    "number-for-a-function": (FAILED, "defines 'entropy' as int 3, not as a function or class", 1),
+    "syntax-error": (FAILED, "SyntaxError", 0),
+    "latin-1": (FAILED, "information.py is not UTF-8 text (byte 2)", 0),
+    "notebook-not-json": (FAILED, "information.ipynb is not a notebook", 0),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CASES))
+def test_a_bad_file_gets_one_clear_line_and_a_zero(grader, tmp_path: Path, kind: str):
+    status, fragment, some_pass = CASES[kind]
+    _write(tmp_path, kind)
+    result = grader.grade(Submission.from_path(tmp_path, grader.course), topics=["information"]).topics[0]
+    messages = [result.error or ""] + [c.message for c in result.checks]
+    assert any(fragment in m for m in messages), messages[:3]
+    assert not any("Traceback (most recent call last)" in m for m in messages)
+    entropy = next(c for c in result.checks if c.id == "entropy")
+    assert entropy.status == status and entropy.points == 0
+    assert (sum(c.status == PASSED for c in result.checks) > 0) == bool(some_pass)  # the rest of the module still counts
+
+
+def test_a_missing_file_is_not_attempted(grader, tmp_path: Path):
+    result = grader.grade(Submission.from_path(tmp_path, grader.course), topics=["information"]).topics[0]
+    assert {c.status for c in result.checks} == {NOT_ATTEMPTED} and "not found" in result.error
+    assert not os.listdir(tmp_path)

@@ -1,0 +1,186 @@
+"""The engine on a toy course: every way a check reaches student code, and every way a submission can be broken."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from autograder.course.config import load_course
+from autograder.course.submission import Submission
+from autograder.engine.grading import Grader
+from autograder.engine.results import ERROR, FAILED, NOT_ATTEMPTED, PASSED
+from autograder.errors import ConfigError, UsageError
+
+from conftest import ROOT, grade_source, statuses, with_limits
+
+TOY = ROOT / "tests" / "toy_course"
+
+
+@pytest.fixture(scope="module")
+def toy_grader():
+    with Grader(course=load_course(TOY / "course.yaml"), devices=["cpu"]) as grader:
+        yield grader
+
+
+def test_reference_passes_functions_classes_and_components(toy_grader):
+    result = grade_source(toy_grader, (TOY / "solutions" / "toy.py").read_text(), topic="toy")
+    assert statuses(result) == {"scale": PASSED, "counter": PASSED, "component": PASSED, "broken": ERROR}
+
+
+def test_a_broken_check_fails_closed_and_says_whose_fault(toy_grader):
+    result = grade_source(toy_grader, (TOY / "solutions" / "toy.py").read_text(), topic="toy")
+    broken = next(c for c in result.checks if c.id == "broken")
+    assert broken.points == 0
+    assert "internal error in check toy.broken (RuntimeError: a bug in the check itself)" in broken.message
+    assert "the grader's fault, not yours" in broken.message
+
+
+def test_stub_is_not_attempted(toy_grader):
+    result = grade_source(toy_grader, (TOY / "exercises" / "toy.py").read_text(), topic="toy")
+    assert statuses(result) == {"scale": NOT_ATTEMPTED, "counter": NOT_ATTEMPTED, "component": NOT_ATTEMPTED, "broken": ERROR}
+    scale = result.checks[0]
+    assert scale.message == "scale(<array (4,)>, 2.5): not attempted (raises NotImplementedError)"
+
+
+@pytest.mark.parametrize(
+    "source, in_error",
+    [
+        pytest.param("import numpy as np\n\ndef scale(x, a:\n    return x\n", ["line 3", "SyntaxError"], id="syntax-error"),
+        pytest.param("import no_such_module_here\n", ["line 1", "ModuleNotFoundError", "no_such_module_here"], id="import-error"),
+        pytest.param("x = 1\nraise ValueError('broken at import')\n", ["line 2", "ValueError: broken at import"], id="raises-at-import"),
+    ],
+)
+def test_module_that_cannot_load_is_a_topic_error_with_file_and_line(toy_grader, source: str, in_error: list[str]):
+    result = grade_source(toy_grader, source, topic="toy")
+    assert result.error and result.error.startswith("importing submission/toy.py failed")
+    for text in in_error:
+        assert text in result.error
+    assert all(c.status in (FAILED, ERROR) and c.points == 0 for c in result.checks)
+
+
+def test_missing_function_names_the_file(toy_grader):
+    result = grade_source(toy_grader, "import numpy as np\n", topic="toy")
+    scale = result.checks[0]
+    assert scale.status == FAILED
+    assert "submission/toy.py does not define 'scale'" in scale.message
+
+
+def test_wrong_kind_of_object_is_a_clear_failure(toy_grader):
+    result = grade_source(toy_grader, "scale = 3\nclass Counter:\n    pass\n", topic="toy")
+    assert "toy.py defines 'scale' as int 3, not as a function or class" in result.checks[0].message
+    assert result.checks[1].status == FAILED
+
+
+def test_files_that_cannot_be_read(toy_grader, tmp_path: Path):
+    (tmp_path / "toy.py").write_bytes(b"x = '\xff\xfe'\n")
+    result = toy_grader.grade(Submission.from_path(tmp_path, toy_grader.course)).topics[0]
+    assert result.error == f"{tmp_path / 'toy.py'} is not UTF-8 text (byte 5)"
+    assert {c.status for c in result.checks} == {FAILED}
+
+
+def test_missing_file_is_not_attempted(toy_grader, tmp_path: Path):
+    result = toy_grader.grade(Submission.from_path(tmp_path, toy_grader.course)).topics[0]
+    assert {c.status for c in result.checks} == {NOT_ATTEMPTED}
+    assert "not found" in result.error
+
+
+def test_a_file_must_be_named_after_its_topic(toy_grader, tmp_path: Path):
+    (tmp_path / "other.py").write_text("")
+    with pytest.raises(UsageError, match=r"must be named after its topic \(toy\.py, or \.ipynb\)"):
+        Submission.from_path(tmp_path / "other.py", toy_grader.course)
+
+
+def test_printed_output_is_kept_but_capped(toy_grader):
+    source = (TOY / "solutions" / "toy.py").read_text() + "\nprint('x' * 100_000)\n"
+    result = grade_source(toy_grader, source, topic="toy")
+    assert result.checks[0].status == PASSED
+    assert result.output.startswith("x" * 100)
+    assert "more bytes not shown" in result.output
+    assert len(result.output) < 8 * 1024
+
+
+def _copy_toy(tmp_path: Path, topic: str) -> Path:
+    """The toy course under another topic id (imported modules are cached by name)."""
+    root = tmp_path / "course"
+    shutil.copytree(TOY, root, ignore=shutil.ignore_patterns("__pycache__"))
+    for folder in ("exercises", "solutions", "checks/public"):
+        (root / folder / "toy.py").rename(root / folder / f"{topic}.py")
+    yaml_path = root / "course.yaml"
+    yaml_path.write_text(yaml_path.read_text().replace("id: toy", f"id: {topic}"))
+    return root
+
+
+@pytest.mark.parametrize(
+    "topic, old, new, message",
+    [
+        pytest.param("toy_unlisted", '@check("broken"', '@check("unlisted"', "defines check 'unlisted', which course.yaml does not list under topic 'toy_unlisted'", id="unlisted"),
+        pytest.param("toy_twice", '@check("broken"', '@check("scale"', "check 'scale' is defined twice", id="twice"),
+        pytest.param("toy_broken_import", "import torch", "import torch\nraise RuntimeError('oops')", "cannot import checks.public.toy_broken_import: RuntimeError: oops", id="import-fails"),
+    ],
+)
+def test_check_modules_must_match_course_yaml(tmp_path: Path, topic: str, old: str, new: str, message: str):
+    root = _copy_toy(tmp_path, topic)
+    checks = root / "checks" / "public" / f"{topic}.py"
+    checks.write_text(checks.read_text().replace(old, new.replace("\\n", "\n")))
+    with Grader(course=load_course(root / "course.yaml"), devices=["cpu"]) as grader:
+        with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+            grader.grade(Submission.from_texts("s", {topic: ""}))
+
+
+def test_one_grader_serves_concurrent_submissions(toy_grader):
+    """Batch grading shares one grader (one fork server) across threads; each worker gets its own slot."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    sources = [(TOY / "solutions" / "toy.py").read_text(), (TOY / "exercises" / "toy.py").read_text()] * 3
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(lambda s: grade_source(toy_grader, s, topic="toy"), sources))
+    assert [r.points for r in results] == [3, 0] * 3
+
+
+def test_a_lower_wall_clock_stops_a_slow_submission_sooner(toy_grader):
+    slow = (TOY / "solutions" / "toy.py").read_text().replace("    return a * np.asarray(x, dtype=float)", "    import time\n    time.sleep(3)\n    return a * np.asarray(x, dtype=float)")
+    result = grade_source(toy_grader, slow, topic="toy", wall_s=1)
+    scale = next(c for c in result.checks if c.id == "scale")
+    assert scale.status == FAILED and "did not finish within this check's 1 s limit" in scale.message
+    assert statuses(result)["counter"] == PASSED  # the worker was replaced; later checks still ran
+
+
+def test_checks_record_what_they_call(toy_grader):
+    grade_source(toy_grader, (TOY / "solutions" / "toy.py").read_text(), topic="toy")
+    assert toy_grader.calls("toy") == {"scale": {"scale"}, "counter": {"Counter"}, "component": {"apply"}, "broken": set()}
+
+
+def test_devices_outside_the_session_are_a_usage_error(toy_grader):
+    with pytest.raises(UsageError, match=r"devices \['cuda'\]: this grader runs on cpu"):
+        toy_grader.grade(Submission.from_texts("s", {"toy": ""}), devices=["cuda"])
+
+
+@pytest.mark.parametrize("solution, ran", [
+    pytest.param("solutions", ["counter", "scale"], id="all-pass-all-run-in-order"),
+    pytest.param("exercises", ["counter"], id="stops-at-the-first-lost-point"),
+])
+def test_chosen_checks_until_the_first_failure(toy_grader, solution, ran):
+    result = grade_source(toy_grader, (TOY / solution / "toy.py").read_text(), topic="toy", checks=["counter", "scale"], until_failure=True)
+    assert [c.id for c in result.checks] == ran
+
+
+def test_choosing_an_unknown_check_is_a_usage_error(toy_grader):
+    with pytest.raises(UsageError, match="topic 'toy' has no check 'nope'"):
+        grade_source(toy_grader, "", topic="toy", checks=["nope"])
+
+
+def test_an_infinite_loop_costs_the_wall_clock_once_then_the_shorter_after_timeout_limit(course):
+    """Checks after the first timeout of a topic get limits.after_timeout_s: a loop in a function that many checks
+    call does not cost wall_s each time, and the checks that do not call it still pass."""
+    hang = (ROOT / "solutions" / "information.py").read_text().replace("def entropy(p: np.ndarray) -> np.ndarray:\n", "def entropy(p: np.ndarray) -> np.ndarray:\n    while True:\n        pass\n", 1)
+    with Grader(course=with_limits(course, wall_s=3.0, after_timeout_s=0.5), devices=["cpu"]) as grader:
+        start = time.monotonic()
+        result = grade_source(grader, hang, "information")
+        elapsed = time.monotonic() - start
+    timed_out = [c for c in result.checks if "did not finish" in c.message]
+    assert "within this check's 3 s limit" in timed_out[0].message
+    assert len(timed_out) >= 3 and all("each later one has 0.5 s" in c.message for c in timed_out[1:])
+    assert statuses(result)["cross_entropy"] == "passed" and elapsed < 3 + 0.5 * len(timed_out) + 10

@@ -1,0 +1,98 @@
+"""Figures: valid, deterministic SVG from a check's data, drawn next to the report and linked from it."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder import run
+from autograder.reports.plots import curves, render_svg, trajectory
+
+from conftest import ROOT
+
+TOY = ROOT / "tests" / "toy_course"
+SVG = "{http://www.w3.org/2000/svg}"
+A, B = np.array([[10.0, 2.0], [2.0, 1.0]]), np.array([1.0, 0.0])
+
+
+def gd(lr: float, steps: int = 12) -> np.ndarray:
+    x, xs = np.array([1.0, 1.0]), []
+    for _ in range(steps + 1):
+        xs.append(x)
+        x = x - lr * (A @ x - B)
+    return np.array(xs)
+
+
+def loss(xs: np.ndarray) -> np.ndarray:
+    return 0.5 * np.einsum("ni,ij,nj->n", xs, A, xs) - xs @ B + 1.0
+
+
+def parse(svg: str) -> ET.Element:
+    root = ET.fromstring(svg)
+    assert root.tag == f"{SVG}svg"
+    return root
+
+
+@pytest.mark.parametrize("quadratic, planar, level_sets", [
+    pytest.param((A, B), True, 5, id="path-over-level-sets"),
+    pytest.param(None, True, 0, id="path-without-level-sets"),
+])
+def test_a_trajectory_figure_is_a_valid_svg(quadratic, planar, level_sets):
+    reference, yours = gd(0.09), gd(0.12)
+    figure = trajectory(title="GD <quadratic>", series={"reference": reference, "yours": yours}, losses={"reference": loss(reference), "yours": loss(yours)}, quadratic=quadratic)
+    root = parse(render_svg(figure))
+    assert root.find(f"{SVG}title").text == "GD <quadratic>"
+    lines = root.findall(f"{SVG}polyline")
+    clipped = [p for p in lines if p.get("clip-path")]
+    assert len(clipped) == level_sets
+    assert len(lines) - len(clipped) == 4  # two series, in the loss panel and in the plane
+    assert {t.text for t in root.iter(f"{SVG}text")} >= {"reference", "yours", "step", "loss (log scale)"}
+
+
+def test_a_diverging_series_is_drawn_until_it_leaves_the_finite_numbers():
+    with np.errstate(all="ignore"):
+        yours = gd(1.0, steps=400)  # lr > 2/L: overflows to inf, then nan
+        assert not np.isfinite(yours).all()
+        figure = trajectory(title="diverges", series={"reference": gd(0.09), "yours": yours}, losses={"reference": loss(gd(0.09)), "yours": loss(yours)})
+    svg = render_svg(figure)
+    parse(svg)
+    assert "nan" not in svg and "inf" not in svg
+
+
+def test_figures_are_plain_data_and_drawn_deterministically():
+    figure = trajectory(title="t", series={"reference": gd(0.09)}, losses={"reference": loss(gd(0.09))}, quadratic=(A, B))
+    assert json.loads(json.dumps(figure)) == figure
+    assert render_svg(figure) == render_svg(json.loads(json.dumps(figure)))
+
+
+def test_an_unknown_kind_is_refused():
+    with pytest.raises(ValueError, match="unknown figure kind 'pie'"):
+        render_svg({"kind": "pie"})
+
+
+def test_grade_run_draws_figures_beside_the_report_and_links_them(tmp_path: Path, capsys):
+    output = tmp_path / "report.json"
+    run.main(path=TOY / "solutions" / "toy.py", topics=(), device="cpu", fmt="json", output=output, sandbox="auto", course=TOY / "course.yaml", public_only=False)
+    drawn = tmp_path / "report-figures" / "toy.scale.svg"
+    parse(drawn.read_text())
+    checks = {c["id"]: c for c in json.loads(output.read_text())["topics"][0]["checks"]}
+    assert checks["scale"]["figures"][0]["file"] == str(drawn)
+    assert f"figure of scale: {drawn}" in capsys.readouterr().out
+
+
+def test_without_a_folder_the_text_report_says_how_to_draw_them(capsys):
+    run.main(path=TOY / "solutions" / "toy.py", topics=(), device="cpu", fmt="text", output=None, sandbox="auto", course=TOY / "course.yaml", public_only=False)
+    assert "1 figure(s) of your trajectories against the reference: add --figures DIR to draw them" in capsys.readouterr().out
+
+
+def test_a_curves_figure_draws_each_series_on_log_scales():
+    kappas = [1, 10, 100, 1000]
+    figure = curves(title="steps to 1e-8", x_label="condition number", y_label="steps", series={"GD": (kappas, [5, 80, 900, 9000]), "heavy ball": (kappas, [5, 30, 95, np.inf])})
+    root = parse(render_svg(figure))
+    lines = root.findall(f"{SVG}polyline")
+    assert [len(p.get("points").split()) for p in lines] == [4, 3]  # the non-finite point is left out
+    assert {t.text for t in root.iter(f"{SVG}text")} >= {"GD", "heavy ball", "condition number (log scale)", "steps (log scale)", "1e+03"}

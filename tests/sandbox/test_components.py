@@ -1,0 +1,75 @@
+"""The trusted components: each builder's function and gradient, on numpy arrays and on torch tensors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from autograder.sandbox import components
+
+RNG = np.random.default_rng(0)
+
+
+def test_unknown_component_is_refused():
+    with pytest.raises(ValueError, match="unknown component 'nope'"):
+        components.build("nope", device="cpu")
+
+
+def test_linear_and_mlp_carry_the_weights():
+    w, b = RNG.standard_normal((2, 3)), RNG.standard_normal(2)
+    x = torch.tensor(RNG.standard_normal((4, 3)))
+    with torch.no_grad():
+        np.testing.assert_allclose(components.build("linear", w, b, device="cpu")(x), x.numpy() @ w.T + b, rtol=1e-12)
+        w2, b2 = RNG.standard_normal((1, 2)), RNG.standard_normal(1)
+        want = np.tanh(x.numpy() @ w.T + b) @ w2.T + b2
+        np.testing.assert_allclose(components.build("mlp", w, b, w2, b2, device="cpu")(x), want, rtol=1e-12)
+
+
+def _quadratic_pair():
+    m = RNG.standard_normal((3, 3))
+    a, b = m + m.T, RNG.standard_normal(3)
+    return (a, b), lambda x: 0.5 * x @ a @ x - b @ x
+
+
+@pytest.mark.parametrize(
+    "name, grad_name, params, formula",
+    [
+        ("quadratic", "quadratic_grad", *_quadratic_pair()),
+        ("double_well", "double_well_grad", (np.array(1.5),), lambda x: np.sum(x**4 / 4 - 1.5 * x**2 / 2)),
+    ],
+    ids=["quadratic", "double_well"],
+)
+def test_function_and_gradient_on_numpy_and_torch(name, grad_name, params, formula):
+    f = components.build(name, *params, device="cpu")
+    grad = components.build(grad_name, *params, device="cpu")
+    x = RNG.standard_normal(3)
+    value = f(x)
+    assert isinstance(value, np.floating | np.ndarray) and np.shape(value) == ()
+    np.testing.assert_allclose(value, formula(x), rtol=1e-12)
+    xt = torch.tensor(x, requires_grad=True)
+    out = f(xt)
+    assert isinstance(out, torch.Tensor) and out.dtype == torch.float64 and out.shape == ()
+    (g,) = torch.autograd.grad(out, xt)
+    np.testing.assert_allclose(g.numpy(), grad(x), rtol=1e-10)
+    np.testing.assert_allclose(grad(torch.tensor(x)).numpy(), grad(x), rtol=1e-12)
+
+
+def test_double_well_is_non_convex_near_zero():
+    f = components.build("double_well", np.array(1.0), device="cpu")
+    x, y = np.zeros(2), np.array([0.5, 0.0])
+    assert f(0.5 * (x + y)) > 0.5 * (f(x) + f(y))  # Jensen fails: not convex
+
+
+def test_polynomial_is_elementwise_on_numpy_and_torch():
+    p = components.build("polynomial", np.array([1.0, -2.0, 0.5, 3.0]), device="cpu")
+    x = RNG.standard_normal((2, 5))
+    want = 1.0 - 2.0 * x + 0.5 * x**2 + 3.0 * x**3
+    np.testing.assert_allclose(p(x), want, rtol=1e-12)
+    xt = torch.tensor(x, requires_grad=True)
+    out = p(xt)
+    assert out.shape == (2, 5) and out.dtype == torch.float64
+    (g,) = torch.autograd.grad(out.sum(), xt)
+    np.testing.assert_allclose(g.numpy(), -2.0 + x + 9.0 * x**2, rtol=1e-12)
+    np.testing.assert_allclose(components.build("polynomial", np.array([2.5]), device="cpu")(x), np.full_like(x, 2.5))
+    assert repr(p) == "<polynomial>"

@@ -1,0 +1,155 @@
+"""grade selftest on a course whose mutants are known in advance (tests/selftest_course/course.yaml says which)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from autograder.cli import main as cli
+from autograder.course.config import load_course
+from autograder.selftest import runner as selftest
+from autograder.selftest.render import render
+from autograder.selftest.report import EQUIVALENT, KILLED, SURVIVED, TopicSelfTest
+
+from conftest import ROOT
+
+COURSE = ROOT / "tests" / "selftest_course" / "course.yaml"
+
+
+@pytest.fixture(scope="module")
+def report():
+    return selftest.run(course=load_course(COURSE), topics=[], devices=["cpu"], sandbox="auto", jobs=2)
+
+
+@pytest.fixture(scope="module")
+def topic(report) -> TopicSelfTest:
+    return report.topics[0]
+
+
+def by_id(topic: TopicSelfTest) -> dict:
+    return {m.mutant.id: m for m in topic.mutants}
+
+
+def test_reference_stub_and_repeatability_pass(topic):
+    assert (topic.reference_failures, topic.stub_failures, topic.deterministic, topic.problems) == ({}, {}, True, [])
+
+
+def test_counts_and_score(topic):
+    assert (len(topic.mutants), topic.count(KILLED), topic.count(SURVIVED), topic.count(EQUIVALENT)) == (21, 11, 7, 3)
+    assert topic.score == pytest.approx(11 / 18)
+    assert topic.passed  # the course's threshold is 0.5
+
+
+@pytest.mark.parametrize("mutant, status, detail", [
+    pytest.param("axpy:arithmetic:f5eccb", KILLED, "axpy", id="killed-names-the-failing-check"),
+    pytest.param("total:constant:ebedb1", KILLED, "total", id="killed-constant"),
+    pytest.param("total:axis:c411a4", SURVIVED, ["total"], id="survivor-reached-by-a-check"),
+    pytest.param("bump:constant:09a366", SURVIVED, [], id="survivor-no-check-reaches"),
+    pytest.param("total:drop-term:a3e032", EQUIVALENT, "compiles to the same bytecode as the reference", id="same-bytecode"),
+    pytest.param("total:arithmetic:4e3300", EQUIVALENT, "compiles to the same bytecode as the reference", id="same-bytecode-folded"),
+    pytest.param("total:arithmetic:da44f4", EQUIVALENT, "dividing by the folded 1 is multiplying by it", id="declared"),
+])
+def test_each_mutant_is_classified(topic, mutant, status, detail):
+    result = by_id(topic)[mutant]
+    assert result.status == status
+    got = {KILLED: result.killed_by, SURVIVED: result.exercised_by, EQUIVALENT: result.why}[status]
+    assert got == detail
+
+
+def test_a_topic_under_its_threshold_fails(topic):
+    assert not dataclasses.replace(topic, threshold=0.7).passed
+
+
+def test_text_report_shows_table_survivors_and_equivalents(report):
+    text = render(report, "text")
+    assert "  vectors       2         ok    ok          ok       21      11         7           3  61.1%        50%    pass" in text
+    assert "  bump:constant:09a366  (line 15; constant: 1 -> 2)\n    no check reaches bump, directly or through the functions that call it" in text
+    assert "    passed every check that reaches total: total" in text
+    assert "    -    return v + 1\n    +    return v + 2" in text
+    assert "  total:arithmetic:da44f4  (line 11; arithmetic: * -> /): dividing by the folded 1 is multiplying by it" in text
+    assert text.rstrip().endswith("Self-test passed.")
+
+
+def test_json_report_is_plain_data(report):
+    data = json.loads(render(report, "json"))
+    assert data["passed"] is True
+    (topic,) = data["topics"]
+    assert topic["mutants"] == {"total": 21, "killed": 11, "survived": 7, "equivalent": 3, "score": pytest.approx(11 / 18), "threshold": 0.5}
+    assert {s["id"] for s in topic["survivors"]} == {m.mutant.id for m in report.topics[0].mutants if m.status == SURVIVED}
+    assert all(s["diff"].startswith("--- solutions/vectors.py") for s in topic["survivors"])
+
+
+@pytest.fixture(scope="module")
+def broken(tmp_path_factory) -> TopicSelfTest:
+    """A copy of the course where an instructor broke everything the self-test guards (its topic renamed: this
+    process has imported the original's modules already)."""
+    root = tmp_path_factory.mktemp("broken") / "course"
+    shutil.copytree(COURSE.parent, root)
+    for folder in ("exercises", "solutions", "checks/public"):
+        (root / folder / "vectors.py").rename(root / folder / "broken.py")
+    checks = root / "checks" / "public" / "broken.py"
+    checks.write_text(checks.read_text().replace(
+        "    x = t.rng.standard_normal(6)\n    t.close(t.call(\"total\", x), t.ref.total(x), what=\"total(x)\")",
+        "    import numpy as np\n\n    x = np.random.default_rng().standard_normal(6)  # not the trial's rng\n"
+        "    t.close(t.call(\"total\", x), t.ref.total(x) + 1, what=\"total(x)\")",
+    ))
+    stub = root / "exercises" / "broken.py"
+    stub.write_text(stub.read_text().replace('raise NotImplementedError("total")', "return 0.0"))
+    course_file = root / "course.yaml"
+    course_file.write_text(course_file.read_text().replace("id: vectors", "id: broken").replace(
+        '"total:arithmetic:da44f4": dividing by the folded 1 is multiplying by it',
+        '"bump:constant:000000": a mutant that no longer exists\n        "axpy:arithmetic:f5eccb": wrongly declared',
+    ))
+    return selftest.run(course=load_course(course_file), topics=["broken"], devices=["cpu"], sandbox="auto", jobs=2).topics[0]
+
+
+def test_a_reference_that_fails_its_checks_is_reported(broken):
+    assert list(broken.reference_failures) == ["total"]
+    assert broken.reference_failures["total"].startswith("failed: total(x)")
+
+
+def test_a_stub_that_answers_is_reported(broken):
+    assert list(broken.stub_failures) == ["total"]
+    assert broken.stub_failures["total"].startswith("failed:")
+
+
+def test_results_that_differ_between_gradings_are_reported(broken):
+    assert broken.deterministic is False
+
+
+def test_stale_and_wrong_equivalence_declarations_are_problems(broken):
+    assert len(broken.problems) == 2
+    assert "no mutant bump:constant:000000 in solutions/broken.py any more (the reference changed?); remove it" in broken.problems[0]
+    assert "declares mutant axpy:arithmetic:f5eccb equivalent ('wrongly declared'), but check axpy tells it apart: remove the declaration" in broken.problems[1]
+    assert not broken.passed
+
+
+def test_cli_exit_code_and_json_output(tmp_path):
+    out = tmp_path / "selftest.json"
+    result = CliRunner().invoke(cli, ["selftest", "--course", str(COURSE), "--format", "json", "--output", str(out), "--jobs", "2"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["topics"][0]["mutants"]["killed"] == 11
+    assert "Self-test passed." in result.output
+
+
+@pytest.mark.parametrize("args, message", [
+    pytest.param(["--topic", "nope"], "no topic 'nope'; the topics are: vectors", id="unknown-topic"),
+    pytest.param(["--jobs", "0"], "--jobs 0: expected at least 1", id="no-jobs"),
+])
+def test_cli_usage_errors(args, message):
+    result = CliRunner().invoke(cli, ["selftest", "--course", str(COURSE), *args])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+@pytest.mark.parametrize("source, expected", [
+    pytest.param("def a():\n    return b()\n\ndef b():\n    return c()\n\ndef c():\n    return 1\n", {"c": {"a", "b", "c"}, "b": {"a", "b"}, "a": {"a"}}, id="chain"),
+    pytest.param("def helper():\n    return 1\n\nclass Layer:\n    def forward(self):\n        return helper()\n", {"helper": {"helper", "Layer"}, "Layer": {"Layer"}}, id="class-method"),
+    pytest.param("def a():\n    return a()\n", {"a": {"a"}}, id="recursion"),
+])
+def test_callers_map_helpers_to_the_functions_checks_call(source, expected):
+    assert selftest._callers(source) == expected

@@ -1,0 +1,95 @@
+"""What every topic of course.yaml must satisfy: the reference scores full marks, the untouched stub scores zero
+("not attempted") and carries the reference's contract, the docstring examples hold, and every known mistake the
+checks name has a submission (tests/mistakes/<topic>.yaml) that is detected by name. A new topic is covered by its
+course.yaml entry; its own test file keeps only what is particular to it."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import inspect
+
+import pytest
+
+from autograder.course.config import load_course
+from autograder.engine.checks import USES_AUTOGRAD, checks_in
+from autograder.engine.compare import Mistake
+from autograder.engine.results import FAILED, NOT_ATTEMPTED, PASSED
+
+from conftest import ROOT, grade_source, statuses
+from mistakes import known_mistakes
+
+TOPICS = [t.id for t in load_course(ROOT / "course.yaml").topics]
+KNOWN = {topic: known_mistakes(topic) for topic in TOPICS}
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_reference_scores_full_marks(grader, topic: str):
+    result = grade_source(grader, (ROOT / "solutions" / f"{topic}.py").read_text(), topic)
+    assert {c.id: c.status for c in result.checks if c.status != PASSED} == {}
+    assert result.points == result.max_points == grader.course.topic(topic).points
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_stub_scores_zero_not_attempted(grader, topic: str):
+    result = grade_source(grader, (ROOT / "exercises" / f"{topic}.py").read_text(), topic)
+    assert set(statuses(result).values()) == {NOT_ATTEMPTED}
+    assert result.points == 0
+    assert all("not attempted (raises NotImplementedError)" in c.message for c in result.checks)
+
+
+def _contract(obj: object) -> dict[str, tuple[inspect.Signature, str | None]]:
+    """Signature and docstring of a function, or of a class and each of its public (and dunder) methods."""
+    if not inspect.isclass(obj):
+        return {"": (inspect.signature(obj), obj.__doc__)}
+    methods = {n: v for n, v in vars(obj).items() if inspect.isfunction(v) and (not n.startswith("_") or n.startswith("__"))}
+    return {"": (None, obj.__doc__), **{n: (inspect.signature(v), v.__doc__) for n, v in methods.items()}}
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_stub_has_the_reference_contract_and_no_private_helpers(topic: str):
+    stub, ref = importlib.import_module(f"exercises.{topic}"), importlib.import_module(f"solutions.{topic}")
+    assert stub.__all__ == ref.__all__
+    for name in ref.__all__:
+        assert _contract(getattr(stub, name)) == _contract(getattr(ref, name)), name
+    assert [n for n, v in vars(stub).items() if inspect.isfunction(v) or inspect.isclass(v) and v.__module__ == stub.__name__] == ref.__all__
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_reference_docstring_examples_hold(topic: str):
+    assert doctest.testmod(importlib.import_module(f"solutions.{topic}"), raise_on_error=False).failed == 0
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_every_mistake_the_checks_name_has_a_submission(topic: str):
+    checks = importlib.import_module(f"checks.public.{topic}")
+    declared = {m.id for m in vars(checks).values() if isinstance(m, Mistake)}
+    if not all(c.autograd for c in checks_in(checks)):  # a check that refuses autograd names its use
+        declared.add(USES_AUTOGRAD.id)
+    assert declared == {k.mistake for k in KNOWN[topic].values()}
+
+
+@pytest.mark.parametrize("topic, name", [(topic, name) for topic in TOPICS for name in sorted(KNOWN[topic])])
+def test_known_mistake_is_detected_by_name(grader, topic: str, name: str):
+    known = KNOWN[topic][name]
+    result = grade_source(grader, known.source, topic)
+    assert {c.id for c in result.checks if c.status == FAILED} == known.fails
+    for c in result.checks:
+        if c.id in known.fails:
+            assert c.mistake is not None and c.mistake["id"] == known.mistake, (c.id, c.message)
+            assert "your answer matches a known mistake" in c.message
+
+
+@pytest.mark.parametrize("secret", ["alpha", "beta", "gamma"])
+@pytest.mark.parametrize("topic", TOPICS)
+def test_hidden_checks_pass_the_reference_and_name_every_mistake_whatever_inputs_they_draw(grader, monkeypatch, topic: str, secret: str):
+    """Hidden inputs change with the secret and the submission: the reference passes every draw, and every draw still
+    reveals each known mistake by name."""
+    monkeypatch.setenv("AUTOGRADER_SECRET", secret)
+    reference = grade_source(grader, (ROOT / "solutions" / f"{topic}.py").read_text(), topic)
+    assert {c.id: c.message for c in reference.checks if c.status != PASSED} == {}
+    for known in KNOWN[topic].values():
+        result = grade_source(grader, known.source, topic)
+        hidden = {c.id: c for c in result.checks if c.hidden}
+        for check_id in known.fails & set(hidden):
+            assert hidden[check_id].mistake and hidden[check_id].mistake["id"] == known.mistake, (known.name, check_id, hidden[check_id].message)
