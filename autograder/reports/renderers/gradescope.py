@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 from ...engine.results import PASSED, Report
+from ..output import to_json
 
 # A hidden check's test, by course.yaml feedback.hidden: shown at once with its (redacted) message, or, for
 # pass/fail only, not before the due date, so that resubmitting cannot be used to probe the hidden checks.
@@ -42,4 +41,4 @@ def render(report: Report) -> str:
         "tests": tests,
         "extra_data": {"sandbox": report.sandbox, "devices": report.devices, "max_score": report.max_points},
     }
-    return json.dumps(results, indent=2) + "\n"
+    return to_json(results)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from ...engine.results import Report
+from ..output import to_json
 
 
 def render(report: Report) -> str:
-    return json.dumps(report.to_dict(), indent=2, sort_keys=True) + "\n"
+    return to_json(report.to_dict(), sort_keys=True)

@@ -7,12 +7,10 @@ import xml.etree.ElementTree as ET
 
 from ...engine.results import ERROR, NOT_ATTEMPTED, PASSED, Report
 
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def _clean(text: str) -> str:
-    """Student output may hold characters XML 1.0 cannot carry; they would make the whole file unreadable."""
-    return _NOT_XML.sub("\ufffd", text)
+# What XML 1.0 cannot carry, escaped or not (its Char production): student text may hold control characters or lone
+# surrogates, and one of them would make the whole file unreadable. Markup is plain ASCII, so replacing them in the
+# serialised document touches text and attribute values only.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def render(report: Report) -> str:
@@ -28,20 +26,20 @@ def render(report: Report) -> str:
                 continue
             if check.status == ERROR:
                 counts["errors"] += 1
-                ET.SubElement(case, "error", message=_clean(check.message.splitlines()[0]) if check.message else "error").text = _clean(check.message)
+                ET.SubElement(case, "error", message=check.message.splitlines()[0] if check.message else "error").text = check.message
             else:
                 counts["failures"] += 1
                 kind = "not attempted" if check.status == NOT_ATTEMPTED else (check.mistake or {}).get("id", "wrong answer")
                 first = check.message.splitlines()[0] if check.message else check.status
-                ET.SubElement(case, "failure", type=kind, message=_clean(first)).text = _clean(check.message)
+                ET.SubElement(case, "failure", type=kind, message=first).text = check.message
         for key, value in counts.items():
             suite.set(key, str(value))
             totals[key] += value
         if topic.output:
-            ET.SubElement(suite, "system-out").text = _clean(topic.output)
+            ET.SubElement(suite, "system-out").text = topic.output
         if topic.error:
-            ET.SubElement(suite, "system-err").text = _clean(topic.error)
+            ET.SubElement(suite, "system-err").text = topic.error
     for key, value in totals.items():
         root.set(key, str(value))
     ET.indent(root)
-    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+    return _NOT_XML.sub("\ufffd", ET.tostring(root, encoding="unicode", xml_declaration=True)) + "\n"
