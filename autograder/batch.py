@@ -2,13 +2,16 @@
 
 ``SUBMISSIONS/<name>/`` is a folder laid out like exercises/ (topic files at any depth: the shallowest folder that
 holds one counts), ``<name>.zip`` the same zipped, ``<name>.ipynb`` one topic's notebook (with one ``--topic``).
-Each submission's results land in ``RESULTS/<name>/`` in every format, written atomically as soon as it is graded;
-``batch.json`` is written last and marks it done with the digest of what was graded. Run again after an interruption
-(or with new submissions), a batch grades only what is missing or changed, then rewrites the class files from all
-results: ``gradebook.csv`` (a row per submission, a column per topic) and ``summary.md``/``summary.json`` (the score
-distribution, the checks most often failed, the mistakes most often named, submissions with the same code).
+Each submission's results land in ``RESULTS/submissions/<name>/`` in every format, written atomically as soon as it is
+graded; ``batch.json`` is written last and marks it done with the digest of what was graded. Run again after an
+interruption (or with new submissions), a batch grades only what is missing or changed, then rewrites the class files
+from all results: ``RESULTS/gradebook.csv`` (a row per submission, a column per topic) and ``summary.md``/
+``summary.json`` (the score distribution, the checks most often failed, the mistakes most often named, submissions with
+the same code). Class files and submissions live apart, so no submission's name can take a class file's place.
 A submission that cannot be graded (an unsafe zip, no topic file) gets a failure row; one that crashes, hangs or
-exhausts memory fails its checks like any other. A lock file keeps a second batch out of the same results folder.
+exhausts memory fails its checks like any other; one whose results cannot be read back gets a row that says so: the
+class files are written whatever one submission did. A lock file keeps a second batch out of the same results folder.
+Grading is for credit, so the process sandbox (no file-system isolation) is refused unless asked for.
 """
 
 from __future__ import annotations
@@ -31,15 +34,16 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from .course.config import Course, load_course, locate_course
-from .course.submission import SUFFIXES, Submission
+from .course.submission import Submission, find_topic_folder
 from .engine.results import Report
-from .errors import GraderError, ResultsUnwritable, UsageError
-from .reports.output import write_atomically
+from .errors import GraderError, ResultsUnwritable, SandboxUnavailable, UsageError
+from .reports.output import to_json, write_atomically
 
 __all__ = ["main"]
 
 FORMATS = {"report.txt": "text", "results.json": "json", "gradescope.json": "gradescope", "junit.xml": "junit"}
 DONE = "batch.json"
+SUBMISSIONS = "submissions"  # RESULTS/submissions/<name>/: apart from the class files at RESULTS/
 MAX_ZIP_BYTES = 64 << 20  # uncompressed; a submission is a few source files
 MAX_ZIP_RATIO = 200  # a zip that expands more than this is refused before it is expanded
 MAX_ZIP_FILES = 1000
@@ -76,14 +80,13 @@ def digest(path: Path) -> str:
     return h.hexdigest()
 
 
+def results_folder(results: Path, name: str) -> Path:
+    """Where one submission's results go."""
+    return results / SUBMISSIONS / name
+
+
 def _topic_folder(root: Path, course: Course, topics: Sequence[str]) -> Path:
-    """The shallowest folder under ``root`` holding a topic file (students zip exercises/ or the repo around it)."""
-    names = {f"{t}{s}" for t in (topics or [t.id for t in course.topics]) for s in SUFFIXES}
-    for depth in range(4):
-        for folder in sorted([root] if depth == 0 else root.glob("/".join(["*"] * depth))):
-            if folder.is_dir() and not folder.is_symlink() and any((folder / n).is_file() for n in names):
-                return folder
-    raise UsageError(f"no topic file ({', '.join(sorted(names))}) in it")
+    return find_topic_folder(root, topics or [t.id for t in course.topics])
 
 
 def _unzip(path: Path, into: Path) -> None:
@@ -159,17 +162,17 @@ class Outcome:
     problems: list[str] | None = None  # topics graded 0 as a whole (an import that crashed, a file missing)
 
 
-def _write_results(folder: Path, report: Report) -> None:
+def _rendered(report: Report) -> dict[str, str]:
+    """Every format, rendered before anything is written: a report that cannot be rendered leaves no partial files."""
     from .reports.renderers import render
 
-    folder.mkdir(parents=True, exist_ok=True)
-    for filename, fmt in FORMATS.items():
-        write_atomically(folder / filename, render(report, fmt))
+    return {filename: render(report, fmt) for filename, fmt in FORMATS.items()}
 
 
 def grade_one(*, grader: Any, entry: Entry, course: Course, topics: Sequence[str], results: Path) -> Outcome:
+    """Grade one entry and write its results; raises ResultsUnwritable only (anything else is that entry's row)."""
     start = time.perf_counter()
-    folder = results / entry.name
+    folder = results_folder(results, entry.name)
     fingerprints: dict[str, dict[str, str]] = {}
     report, retry = None, False
     try:
@@ -185,22 +188,43 @@ def grade_one(*, grader: Any, entry: Entry, course: Course, topics: Sequence[str
     except Exception as exc:  # noqa: BLE001 - one submission's failure must not end the batch
         outcome = Outcome(entry.name, "failed", f"{entry.path.name}: the grader failed ({type(exc).__name__}: {exc})", time.perf_counter() - start, {}, {})
         retry = True  # the grader's own failure is no verdict on the submission: the next run grades it again
+    rendered: dict[str, str] = {}
+    if report is not None:
+        try:
+            rendered = _rendered(report)
+        except Exception as exc:  # noqa: BLE001 - the grader's fault: a failure row, graded again next run
+            outcome = Outcome(entry.name, "failed", f"{entry.path.name}: the grader could not write its report ({type(exc).__name__}: {exc})", outcome.seconds, {}, {})
+            retry = True
     record = {**outcome.__dict__, "digest": digest(entry.path), "fingerprints": fingerprints, "retry": retry}
     try:  # a submission whose results could not all be written has no DONE record: the next run grades it again
-        if report is not None:
-            _write_results(folder, report)
-        write_atomically(folder / DONE, json.dumps(record, indent=2, sort_keys=True) + "\n")  # last: marks it done
+        folder.mkdir(parents=True, exist_ok=True)
+        for filename, text in rendered.items():
+            write_atomically(folder / filename, text)
+        write_atomically(folder / DONE, to_json(record, sort_keys=True))  # last: marks it done
     except OSError as exc:
         raise ResultsUnwritable(f"{folder}: cannot write the results ({exc.strerror or exc})") from None
     return outcome
 
 
 def _done(results: Path, entry: Entry) -> dict[str, Any] | None:
+    record = _record(results, entry.name)
+    return record if record is not None and record.get("digest") == digest(entry.path) and not record.get("retry") else None
+
+
+_RECORD_KEYS = {"name": str, "status": str, "points": dict, "max_points": dict}
+
+
+def _record(results: Path, name: str) -> dict[str, Any] | None:
+    """The DONE record of ``name``, or None where it is missing or not one this grader wrote."""
     try:
-        record = json.loads((results / entry.name / DONE).read_text())
-    except (OSError, ValueError):
+        record = json.loads((results_folder(results, name) / DONE).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
         return None
-    return record if isinstance(record, dict) and record.get("digest") == digest(entry.path) and not record.get("retry") else None
+    if not isinstance(record, dict) or any(not isinstance(record.get(k), t) for k, t in _RECORD_KEYS.items()):
+        return None
+    if not all(isinstance(v, (int, float)) for part in ("points", "max_points") for v in record[part].values()):
+        return None
+    return record
 
 
 # ---- progress ---------------------------------------------------------------------------------------------------
@@ -236,7 +260,9 @@ class Progress:
 
 
 def _records(results: Path, names: Sequence[str]) -> list[dict[str, Any]]:
-    return [json.loads((results / n / DONE).read_text()) for n in names]
+    """A record per name; one that cannot be read back becomes a failure row, so the class files are always written."""
+    unreadable = "its results are missing or unreadable: run the same command again to grade it again"
+    return [_record(results, n) or {"name": n, "status": "failed", "error": f"{n}: {unreadable}", "points": {}, "max_points": {}} for n in names]
 
 
 def write_gradebook(results: Path, records: list[dict[str, Any]], topics: Sequence[str]) -> None:
@@ -246,7 +272,7 @@ def write_gradebook(results: Path, records: list[dict[str, Any]], topics: Sequen
     for r in records:
         points = [f"{r['points'].get(t, 0):g}" if r["status"] == "graded" else "0" for t in topics]
         maximum = sum(r["max_points"].values()) if r["status"] == "graded" else 0
-        writer.writerow([r["name"], *points, f"{sum(r['points'].values()):g}", f"{maximum:g}", r["status"], r["error"] or "; ".join(r.get("problems") or [])])
+        writer.writerow([r["name"], *points, f"{sum(r['points'].values()):g}", f"{maximum:g}", r["status"], r.get("error") or "; ".join(r.get("problems") or [])])
     write_atomically(results / "gradebook.csv", out.getvalue())
 
 
@@ -262,14 +288,13 @@ def summarize(results: Path, records: list[dict[str, Any]], *, ignore: dict[str,
     failed_checks: Counter[str] = Counter()
     mistakes: Counter[str] = Counter()
     for r in graded:
-        report = json.loads((results / r["name"] / "results.json").read_text())
-        named = set()
-        for topic in report["topics"]:
-            for c in topic["checks"]:
-                if c["status"] != "passed":
-                    failed_checks[f"{topic['id']}.{c['id']}"] += 1
-                if c.get("mistake"):
-                    named.add(f"{c['mistake']['id']}: {c['mistake']['title']}")
+        try:
+            report = json.loads((results_folder(results, r["name"]) / "results.json").read_text(encoding="utf-8"))
+            failed = [f"{topic['id']}.{c['id']}" for topic in report["topics"] for c in topic["checks"] if c["status"] != "passed"]
+            named = {f"{c['mistake']['id']}: {c['mistake']['title']}" for topic in report["topics"] for c in topic["checks"] if c.get("mistake")}
+        except (OSError, ValueError, RecursionError, KeyError, TypeError):
+            continue  # its gradebook row stands; only the summary's counts miss it
+        failed_checks.update(failed)
         mistakes.update(named)  # a submission counts once per mistake, however many checks name it
     same: dict[tuple[str, str, str], list[str]] = {}
     for r in graded:
@@ -354,8 +379,18 @@ def locked(results: Path) -> Iterator[None]:
         lock.close()
 
 
-def main(*, submissions: Path, out: Path, topics: Sequence[str], jobs: int | None, device: str, sandbox: str, course: Path | None, stream: Any = None) -> int:
+PROCESS_REFUSED = (
+    "grade batch grades for credit, and the process sandbox would let a submission read what this user can read (other"
+    " submissions, the course's solutions), use the network and outlive its check; run as root on Linux for the strict"
+    " sandbox, or pass --allow-process-sandbox to grade with reduced isolation anyway"
+)
+
+
+def main(*, submissions: Path, out: Path, topics: Sequence[str], jobs: int | None, device: str, sandbox: str, course: Path | None, allow_process: bool = False, stream: Any = None) -> int:
+    """Grade every entry of ``submissions`` into ``out``; ``allow_process``: grade even where only the process sandbox
+    is available (or asked for)."""
     from .engine.grading import Grader, default_jobs, resolve_devices
+    from .sandbox.confinement import PROCESS
 
     stream = stream or sys.stderr
     course_obj = load_course(locate_course(course, submissions))
@@ -372,8 +407,10 @@ def main(*, submissions: Path, out: Path, topics: Sequence[str], jobs: int | Non
         stream.write(f"{len(found)} submissions in {submissions}: {len(found) - len(todo)} already graded, {len(todo)} to grade\n")
         progress = Progress(len(todo), stream)
         internal = 0
-        # Covered, so that a worker sees its own submission's folder and no classmate's (strict mode).
-        with Grader(course=course_obj, sandbox=sandbox, devices=resolve_devices(device), hide=[out.resolve()], cover=[submissions.resolve()]) as grader:
+        # A strict worker's root holds none of the submissions (it gets its code in the request) nor the results.
+        with Grader(course=course_obj, sandbox=sandbox, devices=resolve_devices(device), hide=[out.resolve()]) as grader:
+            if grader.mode == PROCESS and not allow_process:
+                raise SandboxUnavailable(f"{PROCESS_REFUSED} (strict is not in force: {grader.mode_reason})")
             with ThreadPoolExecutor(max_workers=jobs or default_jobs()) as pool:
                 futures = [pool.submit(grade_one, grader=grader, entry=e, course=course_obj, topics=topics, results=out) for e in todo]
                 try:
@@ -394,7 +431,7 @@ def main(*, submissions: Path, out: Path, topics: Sequence[str], jobs: int | Non
         summary = summarize(out, records, ignore=stubs)
         try:
             write_gradebook(out, records, graded_topics)
-            write_atomically(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+            write_atomically(out / "summary.json", to_json(summary))
             write_atomically(out / "summary.md", _markdown(summary))
         except OSError as exc:
             raise ResultsUnwritable(f"{out}: cannot write the gradebook and summary ({exc.strerror or exc}); every submission is graded and kept: run the same command again to write them") from None

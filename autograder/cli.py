@@ -81,7 +81,8 @@ def selftest(topics: tuple[str, ...], device: str, fmt: str, output: Path | None
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "all"]), default="cpu", show_default=True, help="Where checks run.")
 @click.option("--sandbox", type=click.Choice(["auto", "strict", "process"]), default="auto", show_default=True, help="Worker isolation; auto is the strongest available.")
 @course_option
-def batch(submissions: Path, out: Path, topics: tuple[str, ...], jobs: int | None, device: str, sandbox: str, course: Path | None) -> None:
+@click.option("--allow-process-sandbox", "allow_process", is_flag=True, help="Grade even where only the process sandbox is available (no file-system, network or process isolation: not for credit).")
+def batch(submissions: Path, out: Path, topics: tuple[str, ...], jobs: int | None, device: str, sandbox: str, course: Path | None, allow_process: bool) -> None:
     """Grade every submission in SUBMISSIONS (a subfolder, .zip or .ipynb each) into
     --out: every report format per submission, gradebook.csv and a summary. Run it
     again after an interruption: it grades only what is missing.
@@ -89,11 +90,12 @@ def batch(submissions: Path, out: Path, topics: tuple[str, ...], jobs: int | Non
     \b
     Exit codes: 0 every submission graded, 1 unexpected failure, 2 bad course.yaml
     or command line, or the results folder is in use or cannot be written (what was
-    written is kept: run again), 3 a check failed internally.
+    written is kept: run again), or only the process sandbox is available (see
+    --allow-process-sandbox), 3 a check failed internally.
     """
     from . import batch as batch_module
 
-    _exit(lambda: batch_module.main(submissions=submissions, out=out, topics=topics, jobs=jobs, device=device, sandbox=sandbox, course=course))
+    _exit(lambda: batch_module.main(submissions=submissions, out=out, topics=topics, jobs=jobs, device=device, sandbox=sandbox, course=course, allow_process=allow_process))
 
 
 @main.group()
@@ -105,12 +107,33 @@ def gradescope() -> None:
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @course_option
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
-def gradescope_build(out: Path, course: Path | None, force: bool) -> None:
+@click.option("--allow-process-sandbox", "allow_process", is_flag=True, help="Where Gradescope's machine cannot run the strict sandbox, grade in the process sandbox (no file-system or network isolation) instead of giving score 0.")
+def gradescope_build(out: Path, course: Path | None, force: bool, allow_process: bool) -> None:
     """Write OUT (a .zip): a Gradescope autograder (setup.sh, run_autograder) that
-    installs this grader and the course and writes /autograder/results/results.json."""
+    installs this grader and the course and writes /autograder/results/results.json.
+    It grades in the strict sandbox only, unless --allow-process-sandbox."""
     from .release import gradescope_build as build_module
 
-    _exit(lambda: build_module.main(out=out, course=course, force=force))
+    _exit(lambda: build_module.main(out=out, course=course, force=force, allow_process=allow_process))
+
+
+@gradescope.command("run")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("/autograder"), show_default=True, help="Gradescope's folder: source/ (the course), submission/, results/.")
+@click.option("--sandbox", type=click.Choice(["strict", "auto"]), default="strict", show_default=True, help="Worker isolation; auto falls back to the process sandbox where strict is unavailable.")
+def gradescope_run(root: Path, sandbox: str) -> None:
+    """Grade ROOT/submission (files, or a repository holding them) with the course
+    in ROOT/source into ROOT/results/results.json: run_autograder runs this. It
+    always leaves a results.json, with score 0 and the reason when the submission
+    is refused or grading fails.
+
+    \b
+    Exit codes: 0 graded, 1 unexpected failure, 2 the submission was refused, bad
+    course.yaml, or the sandbox is unavailable, 3 a check failed internally (no
+    points given for it).
+    """
+    from .release import gradescope_run as run_module
+
+    _exit(lambda: run_module.main(root=root, sandbox=sandbox))
 
 
 @main.group()

@@ -18,7 +18,7 @@ import pytest
 
 from autograder.batch import normalized
 
-from conftest import ROOT
+from conftest import ROOT, topic_course
 from mistakes import known_mistakes
 
 SECRET = {"AUTOGRADER_SECRET": "batch-test-secret"}
@@ -71,15 +71,7 @@ def _submissions(folder: Path) -> None:
 
 def _course(folder: Path) -> Path:
     """The information topic alone, with a 1 s wall clock per check (so a hang costs seconds), over the repo's files."""
-    import yaml
-
-    data = yaml.safe_load((ROOT / "course.yaml").read_text())
-    data["topics"] = [t for t in data["topics"] if t["id"] == "information"]
-    data["limits"] = {**data["limits"], "wall_s": 1, "cpu_s": 20, "memory_mb": 1024}
-    for name in ("exercises", "solutions", "checks"):
-        (folder / name).symlink_to(ROOT / name)
-    (folder / "course.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
-    return folder / "course.yaml"
+    return topic_course(folder, "information", wall_s=1, cpu_s=20, memory_mb=1024)
 
 
 def batch(submissions: Path, out: Path, course: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -109,12 +101,12 @@ def test_every_submission_gets_its_row(graded, name: str):
     assert (row["status"], float(row["total"])) == (status, total), row
     assert error in row["error"]
     if status == "graded":
-        assert {p.name for p in (graded["results"] / name).iterdir()} == {"report.txt", "results.json", "gradescope.json", "junit.xml", "batch.json"}
+        assert {p.name for p in (graded["results"] / "submissions" / name).iterdir()} == {"report.txt", "results.json", "gradescope.json", "junit.xml", "batch.json"}
 
 
 def test_a_batch_result_is_what_grade_run_gives(graded):
     run = subprocess.run([sys.executable, "-m", "autograder", "run", str(graded["submissions"] / "bob"), "--format", "json", "--course", str(graded["course"])], capture_output=True, text=True, env={**os.environ, **SECRET}, cwd=ROOT)
-    assert json.loads(run.stdout) == json.loads((graded["results"] / "bob" / "results.json").read_text())
+    assert json.loads(run.stdout) == json.loads((graded["results"] / "submissions" / "bob" / "results.json").read_text())
 
 
 def test_the_summary_counts_scores_failures_mistakes_and_same_code(graded):
@@ -147,11 +139,11 @@ def test_a_killed_batch_resumes_with_what_is_missing_and_the_same_gradebook(grad
     command = [sys.executable, "-m", "autograder", "batch", str(graded["submissions"]), "--out", str(tmp_path / "results"), "--course", str(graded["course"]), "--jobs", "1"]
     process = subprocess.Popen(command, env={**os.environ, **SECRET}, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 120
-    while not list((tmp_path / "results").glob("*/batch.json")) and time.monotonic() < deadline:
+    while not list((tmp_path / "results" / "submissions").glob("*/batch.json")) and time.monotonic() < deadline:
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)  # the grader, its fork server and its workers, mid-batch
     process.wait()
-    kept = len(list((tmp_path / "results").glob("*/batch.json")))
+    kept = len(list((tmp_path / "results" / "submissions").glob("*/batch.json")))
     assert 1 <= kept < len(CLASS)
     done = batch(graded["submissions"], tmp_path / "results", graded["course"])
     assert done.returncode == 0, done.stderr

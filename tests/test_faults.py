@@ -94,7 +94,7 @@ def test_a_fork_server_killed_mid_batch_is_started_again_and_a_worker_out_of_mem
 
     def kill_the_server_after_the_first_submission() -> None:
         deadline = time.monotonic() + 120
-        while not (out / "a-ref" / batch.DONE).exists() and time.monotonic() < deadline:
+        while not (out / "submissions" / "a-ref" / batch.DONE).exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         for pid in _fork_servers() - before:
             os.kill(pid, signal.SIGKILL)
@@ -109,7 +109,7 @@ def test_a_fork_server_killed_mid_batch_is_started_again_and_a_worker_out_of_mem
     rows = _gradebook(out)
     assert {n: (rows[n]["status"], float(rows[n]["total"])) for n in names if n != "b-hog"} == {n: ("graded", FULL_MARKS) for n in names if n != "b-hog"}
     assert rows["b-hog"]["status"] == "graded" and 0 < float(rows["b-hog"]["total"]) < FULL_MARKS
-    hog = json.loads((out / "b-hog" / "results.json").read_text())
+    hog = json.loads((out / "submissions" / "b-hog" / "results.json").read_text())
     entropy = next(c for c in hog["topics"][0]["checks"] if c["id"] == "entropy")
     assert re.search(r"memory", entropy["message"], re.I), entropy["message"]
 
@@ -126,13 +126,13 @@ def test_a_full_disk_stops_the_batch_keeps_what_was_written_and_the_next_run_com
         real(path, text)
 
     monkeypatch.setattr(batch, "write_atomically", full_at_b)
-    with pytest.raises(ResultsUnwritable, match=r"results/b: cannot write the results \(No space left on device\); ([12]) of 3 graded and kept; .* run the same command again") as raised:
+    with pytest.raises(ResultsUnwritable, match=r"results/submissions/b: cannot write the results \(No space left on device\); ([12]) of 3 graded and kept; .* run the same command again") as raised:
         _run(submissions, out, small_course)
-    kept = [n for n in names if (out / n / batch.DONE).exists()]  # c may have been graded while b was written
+    kept = [n for n in names if (out / "submissions" / n / batch.DONE).exists()]  # c may have been graded while b was written
     assert len(kept) == int(re.search(r"(\d) of 3", str(raised.value)).group(1)) and "a" in kept and "b" not in kept
     for name in kept:
-        assert json.loads((out / name / batch.DONE).read_text())["status"] == "graded"
-        assert json.loads((out / name / "results.json").read_text())["points"] == FULL_MARKS
+        assert json.loads((out / "submissions" / name / batch.DONE).read_text())["status"] == "graded"
+        assert json.loads((out / "submissions" / name / "results.json").read_text())["points"] == FULL_MARKS
     assert not [p for p in out.rglob(".*") if p.name != ".lock"], "a half-written temporary file was left behind"
 
     monkeypatch.setattr(batch, "write_atomically", real)

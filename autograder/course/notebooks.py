@@ -56,6 +56,8 @@ def notebook_code(data: bytes, *, name: str) -> str:
         raise NotebookError(f"{name} is not UTF-8 text (byte {exc.start}), so not a notebook") from None
     except json.JSONDecodeError as exc:
         raise NotebookError(f"{name} is not a notebook: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:  # a notebook is a few levels deep; thousands of nested brackets are not one
+        raise NotebookError(f"{name} is not a notebook: its JSON is nested too deeply to read") from None
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
         raise NotebookError(f"{name} is not a notebook: expected a JSON object with a 'cells' list (nbformat 4)")
     if notebook.get("nbformat") != 4:

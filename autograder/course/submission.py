@@ -1,19 +1,67 @@
 """A submission: the source of each topic's module, from a folder laid out like exercises/, one file (a module or a
-notebook), or memory."""
+notebook), or memory.
+
+Paths inside a submission are named by the student, so they are read as real directory entries: a link is never
+followed (a folder linked to the instructor's source/ or to a classmate's work is not the submission), a name that
+holds a control character or bytes that are not UTF-8 is refused, and what is chosen must resolve inside the
+submission.
+"""
 
 from __future__ import annotations
 
+import os
+import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 from ..errors import UsageError
 from .config import Course
 from .notebooks import NotebookError, notebook_code
 
-__all__ = ["Submission", "Source", "MAX_SOURCE_BYTES", "SUFFIXES"]
+__all__ = ["Submission", "Source", "MAX_SOURCE_BYTES", "SUFFIXES", "find_topic_folder", "plain_name"]
 
 MAX_SOURCE_BYTES = 1 << 20
 SUFFIXES = (".py", ".ipynb")  # a module, or a notebook whose code cells are the module
+MAX_DEPTH = 3  # students hand in exercises/, the repository around it, or a folder around that
+SKIPPED = ("checks", "__pycache__")  # a repository's public checks have the topics' file names
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")  # control characters; undecodable bytes (surrogates)
+
+
+def plain_name(name: str, where: Path) -> str:
+    """``name`` if it is printable text; UsageError naming it otherwise (a newline in a name has fooled graders that
+    read paths line by line; undecodable bytes cannot be reported or written)."""
+    if _UNPRINTABLE.search(name):
+        shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        raise UsageError(f"{where}: the name {shown!r} holds a control character or bytes that are not UTF-8; rename it")
+    return name
+
+
+def find_topic_folder(root: Path, topics: Iterable[str]) -> Path:
+    """The shallowest folder under ``root`` (itself included, at most MAX_DEPTH below) that holds a topic file, ties
+    broken by name; hidden folders and SKIPPED ones are not searched. Walks real entries: links are not followed."""
+    names = {f"{t}{s}" for t in topics for s in SUFFIXES}
+    level = [root]
+    for _ in range(MAX_DEPTH + 1):
+        deeper = []
+        for folder in level:
+            with os.scandir(folder) as found:
+                entries = sorted(found, key=lambda e: e.name)
+            for entry in entries:
+                plain_name(entry.name, Path(os.path.relpath(folder, root)))
+            if any(e.name in names and e.is_file(follow_symlinks=False) for e in entries):
+                return _inside(Path(folder), root)
+            deeper += [e.path for e in entries if e.is_dir(follow_symlinks=False) and not e.name.startswith(".") and e.name not in SKIPPED]
+        level = deeper
+    raise UsageError(f"no topic file ({', '.join(sorted(names))}) in it or in the folders below it")
+
+
+def _inside(folder: Path, root: Path) -> Path:
+    real, top = os.path.realpath(folder), os.path.realpath(root)
+    if real != top and not real.startswith(top.rstrip(os.sep) + os.sep):
+        raise UsageError(f"{folder}: resolves to {real}, outside the submission {top}")
+    return folder
 
 
 @dataclass(frozen=True)
@@ -25,7 +73,6 @@ class Source:
     data: bytes
     text: str | None
     problem: str | None
-    folder: str | None
     missing: bool = False  # nothing submitted: "not attempted", not "failed"
 
 
@@ -51,35 +98,50 @@ class Submission:
         """In-memory sources (a notebook's cells, a test): topic id -> module text."""
         return cls(
             label=label,
-            sources={t: Source(t, f"{label}/{t}.py", s.encode(), s, None, None) for t, s in texts.items()},
+            sources={t: Source(t, f"{label}/{t}.py", s.encode(), s, None) for t, s in texts.items()},
         )
 
 
 def _read_in(folder: Path, topic: str) -> Source:
     """``<topic>.py`` or ``<topic>.ipynb`` in ``folder``; both at once is ambiguous, and reported for that topic."""
     script, notebook = folder / f"{topic}.py", folder / f"{topic}.ipynb"
-    if script.exists() and notebook.exists():
-        return Source(topic, str(script), b"", None, f"{folder}: both {script.name} and {notebook.name}; submit one of them", str(folder.resolve()))
-    return _read(topic, notebook if notebook.exists() else script)
+    if os.path.lexists(script) and os.path.lexists(notebook):
+        return Source(topic, str(script), b"", None, f"{folder}: both {script.name} and {notebook.name}; submit one of them")
+    return _read(topic, notebook if os.path.lexists(notebook) else script)
 
 
 def _read(topic: str, file: Path) -> Source:
-    folder = str(file.parent.resolve())
-    if not file.exists():
-        return Source(topic, str(file), b"", None, f"{file} not found: nothing submitted for this topic", folder, missing=True)
-    if file.is_symlink() or not file.is_file():
-        return Source(topic, str(file), b"", None, f"{file} is not a regular file", folder)
-    data = file.read_bytes()
-    if len(data) > MAX_SOURCE_BYTES:
-        return Source(topic, str(file), data[:0], None, f"{file} is {len(data)} bytes; the limit is {MAX_SOURCE_BYTES}", folder)
+    if not os.path.lexists(file):
+        return Source(topic, str(file), b"", None, f"{file} not found: nothing submitted for this topic", missing=True)
+    opened = _regular_file_bytes(file)
+    if opened is None:
+        return Source(topic, str(file), b"", None, f"{file} is not a regular file")
+    data, size = opened
+    if size > MAX_SOURCE_BYTES:
+        return Source(topic, str(file), b"", None, f"{file} is {size} bytes; the limit is {MAX_SOURCE_BYTES}")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return Source(topic, str(file), data, None, f"{file} is not UTF-8 text (byte {exc.start})", folder)
+        return Source(topic, str(file), data, None, f"{file} is not UTF-8 text (byte {exc.start})")
     if file.suffix == ".ipynb":
         try:
             text = notebook_code(data, name=str(file))
         except NotebookError as exc:
-            return Source(topic, str(file), data, None, str(exc), folder)
+            return Source(topic, str(file), data, None, str(exc))
         data = text.encode()  # hidden inputs follow the code, not outputs or metadata a re-save changes
-    return Source(topic, str(file.resolve()), data, text, None, folder)
+    return Source(topic, str(file.resolve()), data, text, None)
+
+
+def _regular_file_bytes(file: Path) -> tuple[bytes, int] | None:
+    """(bytes, size) of ``file`` if it is a regular file and not a link, checked on the open file (O_NOFOLLOW), so a
+    link or a FIFO put in its place after a look is refused too; None otherwise. Nothing over the limit is read."""
+    try:
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        return None
+    with os.fdopen(fd, "rb") as f:
+        return (f.read(MAX_SOURCE_BYTES + 1) if info.st_size <= MAX_SOURCE_BYTES else b""), info.st_size

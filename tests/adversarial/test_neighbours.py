@@ -133,7 +133,7 @@ def test_a_batch_worker_cannot_read_or_rewrite_a_classmates_submission(tmp_path:
         assert float(rows["bob"]["total"]) == TOTAL
         assert float(rows["alice"]["total"]) < TOTAL
         assert (submissions / "bob" / "convolution.py").read_text() == REFERENCE
-        printed = (out / "alice" / "results.json").read_text()
+        printed = (out / "submissions" / "alice" / "results.json").read_text()
         assert "could not read bob's work: FileNotFoundError" in printed and "SABOTAGED" not in printed
     finally:
         shutil.rmtree(base, ignore_errors=True)
