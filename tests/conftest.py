@@ -26,14 +26,25 @@ STRICT_OK, STRICT_WHY = strict_available()
 
 # Strict mode without root, exercised from a root test run: the fork server is started as nobody, in a mount namespace
 # where the interpreter's folders and the course are reachable for it (they may lie under /root, closed to nobody).
+# Each closed folder on the way (pyenv under /root) is covered by an empty tmpfs with the needed folders bound back.
 AS_NOBODY = f"""
 import os, sys
-from autograder.sandbox import confinement
-confinement._check(confinement._libc().unshare(confinement.CLONE_NEWNS), "unshare")
-confinement._mount(b"none", "/", None, confinement.MS_REC | confinement.MS_PRIVATE, None)
-needed = confinement._python_folders() + [{str(ROOT)!r}]
-for ancestor in confinement._closed_ancestors(needed):
-    confinement._cover(ancestor, "size=64k,mode=0755", needed)
+from autograder.sandbox import confinement as c
+c._check(c._libc().unshare(c.CLONE_NEWNS), "unshare")
+c._mount(b"none", "/", None, c.MS_REC | c.MS_PRIVATE, None)
+needed = {{os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, *sys.path, {str(ROOT)!r}) if p and os.path.isdir(p)}}
+needed = sorted(p for p in needed if not any(p.startswith(q + "/") for q in needed))
+closed = set()
+for path in needed:
+    parts = path.split("/")
+    closed |= {{"/".join(parts[:n]) for n in range(2, len(parts)) if not os.stat("/".join(parts[:n])).st_mode & 0o001}}
+closed = sorted(p for p in closed if not any(p.startswith(q + "/") for q in closed))
+for ancestor in closed:
+    held = [(p, os.open(p, os.O_PATH)) for p in needed if p.startswith(ancestor + "/")]
+    c._mount(b"tmpfs", ancestor, b"tmpfs", c.MS_NOSUID | c.MS_NODEV, b"size=64k,mode=0755")
+    for path, fd in held:
+        os.makedirs(path, mode=0o755, exist_ok=True)
+        c._mount(f"/proc/self/fd/{{fd}}".encode(), path, None, c.MS_BIND | c.MS_REC, None)
 os.setgroups([])
 os.setgid(65534)
 os.setuid(65534)
@@ -72,6 +83,19 @@ def with_limits(course: Course, **limits: float) -> Course:
     return dataclasses.replace(course, topics=topics)
 
 
+def topic_course(folder: Path, topic: str, **limits: float) -> Path:
+    """A course.yaml in ``folder`` holding ``topic`` alone with these limits, over the repository's course files."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "course.yaml").read_text())
+    data["topics"] = [t for t in data["topics"] if t["id"] == topic]
+    data["limits"] = {**data["limits"], **limits}
+    for name in ("exercises", "solutions", "checks"):
+        (folder / name).symlink_to(ROOT / name)
+    (folder / "course.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    return folder / "course.yaml"
+
+
 @pytest.fixture(scope="session")
 def course() -> Course:
     return load_course(ROOT / "course.yaml")
@@ -84,19 +108,20 @@ def grader(course: Course):
         yield g
 
 
-@pytest.fixture(scope="session", params=MODES)
-def tight_grader(request, course: Course):
-    """A grader per sandbox mode with short limits: 2 s per check, 512 MiB per worker. strict-rootless: the strict
-    sandbox built by a fork server that is not root."""
-    tight = with_limits(course, wall_s=2.0, cpu_s=6.0, memory_mb=512)
-    if request.param == "strict-rootless":
+def make_grader(mode: str, course: Course) -> Grader:
+    """A grader in one of MODES; strict-rootless: the strict sandbox built by a fork server that is not root."""
+    if mode == "strict-rootless":
         with pytest.MonkeyPatch.context() as patch:  # only while the fork server starts
             real = forkserver.command
             patch.setattr(forkserver, "command", lambda fd, paths: as_nobody(real(fd, paths)))
-            g = Grader(course=tight, sandbox="strict", devices=["cpu"])
-    else:
-        g = Grader(course=tight, sandbox=request.param, devices=["cpu"])
-    with g:
+            return Grader(course=course, sandbox="strict", devices=["cpu"])
+    return Grader(course=course, sandbox=mode, devices=["cpu"])
+
+
+@pytest.fixture(scope="session", params=MODES)
+def tight_grader(request, course: Course):
+    """A grader per sandbox mode with short limits: 2 s per check, 512 MiB per worker."""
+    with make_grader(request.param, with_limits(course, wall_s=2.0, cpu_s=6.0, memory_mb=512)) as g:
         yield g
 
 

@@ -7,6 +7,7 @@ a batch grades hundreds, a notebook cell grades a few functions), reusing one fo
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import importlib
 import logging
@@ -66,6 +67,15 @@ class _Outcome:
     mistake: dict[str, str] | None = None
     figures: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     timed_out: bool = False
+    summary: str = ""  # what failed in the grader's words only, for hidden checks shown below `full`: CheckResult.summary
+
+    def __post_init__(self) -> None:
+        self.summary = self.summary or self.message
+
+
+# Exception names a hidden check's summary may show: Python's own and torch's GPU one (a submission names its
+# classes as it likes, so any other name could carry what a hidden check sent it).
+_KNOWN_ERRORS = frozenset([*(n for n, v in vars(builtins).items() if isinstance(v, type) and issubclass(v, BaseException)), "OutOfMemoryError"])
 
 
 class Grader:
@@ -75,7 +85,7 @@ class Grader:
     the answers the public checks get through it).
     """
 
-    def __init__(self, *, course: Course, sandbox: str = "auto", devices: Iterable[str] = ("cpu",), hide: Iterable[Path] = (), cover: Iterable[Path] = (), use_forkserver: bool | None = None, wrap_reference: Callable[[Topic, Any], Any] | None = None):
+    def __init__(self, *, course: Course, sandbox: str = "auto", devices: Iterable[str] = ("cpu",), hide: Iterable[Path] = (), use_forkserver: bool | None = None, wrap_reference: Callable[[Topic, Any], Any] | None = None):
         self.course = course
         self._wrap_reference = wrap_reference
         self.devices = list(devices)
@@ -85,7 +95,6 @@ class Grader:
             raise SandboxUnavailable(f"--sandbox strict: needs Linux namespaces; this is {sys.platform}")
         root = course.root
         self._hide = [str(p) for p in [root / "solutions", root / "checks" / "hidden", *course.hide, *hide]]
-        self._cover = [str(p) for p in [root, *cover]]  # emptied for workers, but for the interpreter's own folders
         if course.secret_file is not None:
             self._hide.append(str(course.secret_file))
         wanted = PROCESS if sandbox == PROCESS else STRICT
@@ -95,6 +104,7 @@ class Grader:
             sys.path.insert(0, str(root))
         self._requested = sandbox
         self._mode: str | None = None
+        self.mode_reason = ""  # why the mode in force is what it is (set with it)
         self.notes: list[str] = []
         if course.secret() is None and any(t.hidden_checks.is_file() for t in course.topics):
             self.notes.append(
@@ -103,6 +113,7 @@ class Grader:
             )
         self._modules: dict[str, tuple[Any, list[tuple[Check, bool]]]] = {}
         self._calls: dict[tuple[str, str], set[str]] = {}
+        self._inputs: dict[tuple[str, str], str] = {}
 
     # ---- session ---------------------------------------------------------------------------------------------------
 
@@ -120,6 +131,7 @@ class Grader:
             if problem is not None and self._requested == STRICT:
                 raise SandboxUnavailable(f"--sandbox strict is not available here: {why}")
             self._mode = self._spawner.mode = PROCESS if problem else STRICT
+            self.mode_reason = why
             note = describe_mode(self._mode, why)
             if note:
                 self.notes.append(note)
@@ -133,12 +145,12 @@ class Grader:
     def _try_strict(self) -> str | None:
         """Start one strict worker with nothing in it: None when that works, else what went wrong."""
         self._spawner.mode = STRICT
-        worker, slot = self._spawner.spawn(device="cpu", limits=Limits(wall_s=30, cpu_s=30, memory_mb=512, output_kb=4), hide=self._hide, cover=self._cover)
+        worker, slot = self._spawner.spawn(device="cpu", limits=Limits(wall_s=30, cpu_s=30, memory_mb=512, output_kb=4), hide=self._hide)
         try:
-            reply, _ = worker.request({"op": "load", "module": "probe", "filename": "<probe>", "source": "", "folder": None}, [], timeout=30)
-            return reply.get("sandbox_error") or (None if reply.get("ok") else str(reply.get("error")))
+            reply, _ = worker.request({"op": "load", "module": "probe", "filename": "<probe>", "source": ""}, [], timeout=30)
+            return None if reply.get("ok") else str(reply.get("error"))
         except WorkerDied as exc:
-            return f"the worker {exc}"
+            return worker.exit().sandbox_error or f"the worker {exc}"
         finally:
             worker.close()
             self._spawner.release(slot)
@@ -188,6 +200,11 @@ class Grader:
         """Check id -> the submission functions and classes it has called so far (the self-test's map of coverage)."""
         return {check: set(names) for (topic, check), names in self._calls.items() if topic == topic_id}
 
+    def inputs(self, topic_id: str) -> dict[str, str]:
+        """Check id -> the digest of the inputs it sent the submission in its latest run (the self-test grades the
+        reference under two seeds and compares them)."""
+        return {check: found for (topic, check), found in self._inputs.items() if topic == topic_id}
+
     def grade(
         self,
         submission: Submission,
@@ -236,9 +253,11 @@ class Grader:
             return redact(TopicResult(topic.id, topic.title, filename, results, error=problem), self.course.hidden_feedback)
 
         outcomes: dict[str, dict[str, _Outcome]] = {c.id: {} for c, _ in checks}
-        topic_error, outputs = None, []
+        topic_error, outputs, after_hidden = None, [], False
         for device in devices:
             topic_error = self._run_device(topic, source, reference, checks, device, outcomes, outputs, until_failure)
+            # A module that fails to load once a hidden check has run may say what that check sent it.
+            after_hidden = topic_error is not None and any(outcomes[c.id] for c, hidden in checks if hidden)
             if topic_error or (until_failure and any(o.status != PASSED for o in _outcomes_of(outcomes))):
                 break
         if until_failure and not topic_error:
@@ -247,8 +266,9 @@ class Grader:
         for chk, hidden in checks:
             merged = _merge(outcomes[chk.id], devices, topic_error)
             figures = next((o.figures for o in outcomes[chk.id].values() if o.figures), [])  # the first device's
-            results.append(CheckResult(chk.id, chk.title, topic.checks[chk.id], merged.status, hidden, merged.message, merged.mistake, devices, figures))
-        return redact(TopicResult(topic.id, topic.title, filename, results, error=topic_error, output="\n".join(o for o in outputs if o)), self.course.hidden_feedback)
+            results.append(CheckResult(chk.id, chk.title, topic.checks[chk.id], merged.status, hidden, merged.message, merged.mistake, devices, figures, merged.summary))
+        output = "\n".join(o for o in outputs if o)
+        return redact(TopicResult(topic.id, topic.title, filename, results, error=topic_error, output=output, error_after_hidden=after_hidden), self.course.hidden_feedback)
 
     def _run_device(self, topic: Topic, source: Source, reference: Any, checks: list[tuple[Check, bool]], device: str, outcomes: dict[str, dict[str, _Outcome]], outputs: list[str], until_failure: bool) -> str | None:
         """Run every check on one device, respawning the worker after a crash; returns a topic-level error."""
@@ -287,15 +307,15 @@ class Grader:
         return None
 
     def _start(self, topic: Topic, source: Source, device: str) -> tuple[tuple[Worker, int], str | None]:
-        keep = [source.folder] if source.folder else []
-        worker, slot = self._spawner.spawn(device=device, limits=topic.limits, hide=self._hide, cover=self._cover, keep=keep)
-        load = {"op": "load", "module": topic.id, "filename": source.filename, "source": source.text, "folder": source.folder}
+        worker, slot = self._spawner.spawn(device=device, limits=topic.limits, hide=self._hide)
+        load = {"op": "load", "module": topic.id, "filename": source.filename, "source": source.text, "gpu_memory_mb": topic.limits.memory_mb if device == "cuda" else None}
         try:
             reply, _ = worker.request(load, [], timeout=topic.limits.wall_s + 5)
         except WorkerDied as exc:
+            failure = worker.exit().sandbox_error  # the supervisor's word, not the worker's
+            if failure:
+                return (worker, slot), f"the {self._spawner.mode} sandbox could not be set up: {failure}"
             return (worker, slot), f"importing {source.filename}: the worker {exc}"
-        if "sandbox_error" in reply:
-            return (worker, slot), f"the {self._spawner.mode} sandbox could not be set up: {reply['sandbox_error']}"
         if not reply.get("ok"):
             error = reply.get("error") or {}
             return (worker, slot), f"importing {source.filename} failed:\n{str(error.get('traceback', '')).rstrip()}"
@@ -322,21 +342,26 @@ class Grader:
             return _Outcome(PASSED)
         except CheckFailed as exc:
             mistake = {"id": exc.mistake.id, "title": exc.mistake.title, "fix": exc.mistake.fix} if exc.mistake else None
-            return _Outcome(FAILED, exc.message, mistake)
+            return _Outcome(FAILED, exc.message, mistake, summary=f"{trial.current or chk.title}: not the expected result")
         except StudentError as exc:
             if exc.not_attempted:
                 return _Outcome(NOT_ATTEMPTED, f"{exc.call}: not attempted (raises NotImplementedError)")
-            return _Outcome(FAILED, f"{exc.call} raised {exc.type}: {exc.text}\n{exc.traceback.rstrip()}")
+            kind = exc.type if exc.type in _KNOWN_ERRORS else "an exception"
+            if exc.type == "OutOfMemoryError" and trial.device == "cuda":
+                return _Outcome(FAILED, f"{exc.call}: ran out of GPU memory (a worker may use {topic.limits.memory_mb} MiB of the GPU: limits.memory_mb): {exc.text}", summary=f"{exc.call}: ran out of GPU memory")
+            return _Outcome(FAILED, f"{exc.call} raised {exc.type}: {exc.text}\n{exc.traceback.rstrip()}", summary=f"{exc.call} raised {kind}")
         except WorkerTimeout:
             after = f" (an earlier check of this topic ran out of time, so each later one has {wall_s:g} s)" if wall_s < topic.limits.wall_s else ""
             return _Outcome(FAILED, f"{trial.current or 'your code'}: did not finish within this check's {wall_s:g} s limit and was stopped{after}", timed_out=True)
         except WorkerDied as exc:
-            return _Outcome(FAILED, f"{trial.current or 'your code'}: the worker {exc}")
+            return _Outcome(FAILED, f"{trial.current or 'your code'}: the worker {exc}", summary=f"{trial.current or 'your code'}: the worker stopped before it answered")
         except Exception as exc:  # noqa: BLE001 - a broken check must not give points or stop the run
             log.error("internal error in check %s.%s:\n%s", topic.id, chk.id, traceback.format_exc())
-            return _Outcome(ERROR, f"internal error in check {topic.id}.{chk.id} ({type(exc).__name__}: {exc}); this is the grader's fault, not yours: please report it")
+            blame = "this is the grader's fault, not yours: please report it"
+            return _Outcome(ERROR, f"internal error in check {topic.id}.{chk.id} ({type(exc).__name__}: {exc}); {blame}", summary=f"internal error in check {topic.id}.{chk.id}; {blame}")
         finally:
             self._calls.setdefault((topic.id, chk.id), set()).update(trial.calls)
+            self._inputs[(topic.id, chk.id)] = trial.inputs_digest
 
 
 def _outcomes_of(outcomes: dict[str, dict[str, _Outcome]]) -> Iterable[_Outcome]:
@@ -352,8 +377,9 @@ def _merge(by_device: dict[str, _Outcome], devices: list[str], topic_error: str 
     worst = max(by_device.values(), key=lambda o: _ORDER[o.status])
     if worst.status == PASSED or len(devices) == 1:
         return worst
-    bad = [f"[{d}] {o.message}" for d, o in by_device.items() if o.status != PASSED]
-    return _Outcome(worst.status, "\n".join(bad), next((o.mistake for o in by_device.values() if o.mistake), None))
+    failed = [(d, o) for d, o in by_device.items() if o.status != PASSED]
+    mistake = next((o.mistake for o in by_device.values() if o.mistake), None)
+    return _Outcome(worst.status, "\n".join(f"[{d}] {o.message}" for d, o in failed), mistake, summary="\n".join(f"[{d}] {o.summary}" for d, o in failed))
 
 
 def _import(name: str, path: Path) -> ModuleType:

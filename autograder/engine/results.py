@@ -21,6 +21,9 @@ class CheckResult:
     mistake: dict[str, str] | None = None  # {"id", "title", "fix"} when the answer matches a known mistake
     devices: list[str] = field(default_factory=list)
     figures: list[dict[str, Any]] = field(default_factory=list)  # autograder.reports.plots data; "file" once drawn
+    # What failed in the grader's words only (no text of the submission's: its exceptions, names, printed values);
+    # what a failing hidden check shows below feedback `full` (engine.visibility). Not rendered itself.
+    summary: str = ""
 
     @property
     def points(self) -> float:
@@ -35,6 +38,7 @@ class TopicResult:
     checks: list[CheckResult]
     error: str | None = None  # the topic as a whole could not be graded (missing file, import error)
     output: str = ""  # an excerpt of what the submission printed; never used for grading
+    error_after_hidden: bool = False  # ``error`` came once a hidden check had run: it is hidden text (engine.visibility)
 
     @property
     def points(self) -> float:
@@ -73,6 +77,8 @@ class Report:
         data["points"], data["max_points"] = self.points, self.max_points
         for topic, raw in zip(self.topics, data["topics"]):
             raw["points"], raw["max_points"] = topic.points, topic.max_points
+            del raw["error_after_hidden"]
             for check, raw_check in zip(topic.checks, raw["checks"]):
                 raw_check["points"] = check.points
+                del raw_check["summary"]
         return data

@@ -32,18 +32,16 @@ class GradeInSandbox(NbGraderPreprocessor):
     course = Unicode("", help="course.yaml of the course whose grader grades the notebooks").tag(config=True)
     device = Unicode("auto", help="auto, cpu, cuda or all, as for grade run --device").tag(config=True)
 
-    _graders: ClassVar[dict[tuple[str, tuple[str, ...]], Grader]] = {}  # one grader (and fork server) per course for the whole nbgrader run
+    _graders: ClassVar[dict[str, Grader]] = {}  # one grader (and fork server) per course for the whole nbgrader run
 
-    def _grader(self, resources: dict[str, Any]) -> Grader:
+    def _grader(self) -> Grader:
         if not self.course:
             raise ValueError("c.GradeInSandbox.course is not set in nbgrader_config.py")
-        # The nbgrader folder (source/ notebooks with every solution, gradebook.db) is emptied for workers, like the
-        # course folder: nbgrader runs in it, and the gradebook's URL names it.
-        db = str(resources.get("nbgrader", {}).get("db_url", ""))
-        folders = {Path.cwd().resolve(), *([Path(db.removeprefix("sqlite:///")).resolve().parent] if db.startswith("sqlite:///") else [])}
-        key = (str(Path(self.course).resolve()), tuple(sorted(map(str, folders))))
+        # The nbgrader folder (source/ notebooks with every solution, gradebook.db) is not in a strict worker's root,
+        # which holds only the interpreter's folders, like the course folder.
+        key = str(Path(self.course).resolve())
         if key not in self._graders:
-            grader = Grader(course=load_course(Path(key[0])), sandbox="auto", devices=resolve_devices(self.device), cover=sorted(folders))
+            grader = Grader(course=load_course(Path(key)), sandbox="auto", devices=resolve_devices(self.device))
             atexit.register(grader.close)
             self._graders[key] = grader
         return self._graders[key]
@@ -51,7 +49,7 @@ class GradeInSandbox(NbGraderPreprocessor):
     def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         topic = str(resources.get("nbgrader", {}).get("assignment", ""))
         try:
-            grader = self._grader(resources)
+            grader = self._grader()
             grader.course.topic(topic)
             code = code_of_cells(nb.cells)
             label = f"{resources['nbgrader'].get('student', 'student')}/{topic}"

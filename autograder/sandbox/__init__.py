@@ -1,5 +1,6 @@
 """The sandbox: the only place student code runs (``worker``, forked by ``forkserver``) and everything that confines it
-(``confinement``: namespaces, an unprivileged uid, limits), the wire format it answers in (``exchange``), the
+(``confinement``: namespaces, an unprivileged uid, keyrings, limits; ``rootfs``: the allow-listed file system a strict
+worker sees), the wire format it answers in (``exchange``), the
 grader's side of a worker (``workers``), and what the worker offers checks (``components``, ``autograd_guard``).
 
 Nothing here imports the referee: student code never shares a process with the grader's state.

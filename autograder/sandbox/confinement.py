@@ -2,12 +2,13 @@
 
 Modes:
 - ``strict`` (Linux, root): the worker lives in new pid, mount, network and ipc namespaces, behind a tiny init
-  process; solutions, hidden checks, the results folder and the course secret are covered by empty mounts; it runs
-  as a per-slot unprivileged uid with no_new_privs; killing the init kills every process it ever started.
+  process; its root is a fresh one that holds only what the interpreter needs (an allow-list, see rootfs.py); it
+  runs as a per-slot unprivileged uid with no_new_privs, in a user namespace of its own (for keyrings of its own);
+  killing the init kills every process it ever started.
   Without root, where the kernel lets users create user namespaces, the same namespaces are made inside a user
-  namespace; the worker then moves into a nested user namespace of its own, so it holds no capability over the
-  mounts that hide things (it cannot unmount them) and, in any mount namespace it makes, they are locked. It runs
-  as the user (no per-slot uid), with RLIMIT_NPROC counted over the user's processes, and no memory cgroup.
+  namespace; the worker then moves into a nested user namespace of its own, so it holds no capability over its
+  mounts (it cannot unmount or remount them) and, in any mount namespace it makes, they are locked. It runs as the
+  user (no per-slot uid), with RLIMIT_NPROC counted over the user's processes, and no memory cgroup.
 - ``process`` (anywhere else): a plain child process in its own session, with the rlimits the platform offers.
   The grader says in one line that isolation is reduced.
 
@@ -18,8 +19,10 @@ a failure to confine is fatal for that worker (fail closed).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import errno
+import functools
 import os
+import platform
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,7 +35,7 @@ MODES = (STRICT, PROCESS, "auto")
 
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWUSER = 0x00020000, 0x08000000, 0x40000000, 0x20000000, 0x10000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 4096, 16384, 1 << 18
-PR_SET_NO_NEW_PRIVS = 38
+PR_SET_NO_NEW_PRIVS, PR_SET_CHILD_SUBREAPER = 38, 36
 
 
 @dataclass
@@ -43,28 +46,38 @@ class Confinement:
     uid: int | None  # strict mode as root: the slot's unprivileged uid (the fork server drops it without root)
     cpu_s: float
     memory_mb: int
-    hide: list[str] = field(default_factory=list)  # paths covered by empty mounts (strict mode)
-    cover: list[str] = field(default_factory=list)  # folders emptied except for the interpreter's and ``keep``
-    keep: list[str] = field(default_factory=list)  # folders bound back into covered ones (the submission's)
+    hide: list[str] = field(default_factory=list)  # paths covered by empty mounts, should the worker's root hold them
     nofile: int = 256
     nproc: int = 64
     fsize_mb: int = 64
     tmp_mb: int = 64
     limit_address_space: bool = True  # off for CUDA, which reserves far more address space than it uses
+    gpu: bool = False  # a CUDA worker: its root also holds /dev/nvidia*, /sys and the loader's configured folders
     user_processes: int = 0  # strict mode without root: the user's processes when the worker started (RLIMIT_NPROC)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
+@functools.cache
 def _libc() -> ctypes.CDLL:
-    return ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+    """The C library, from the interpreter's own symbols (ctypes.util.find_library runs ldconfig, milliseconds a
+    call, and finds nothing inside a worker's root)."""
+    return ctypes.CDLL(None, use_errno=True)
 
 
 def _check(result: int, what: str) -> None:
     if result != 0:
         errno = ctypes.get_errno()
         raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+# System calls that the C library does not wrap, by machine (aarch64 and riscv64 share the generic table).
+_SYSCALLS = {"x86_64": {"pivot_root": 155, "keyctl": 250}, "aarch64": {"pivot_root": 41, "keyctl": 219}, "riscv64": {"pivot_root": 41, "keyctl": 219}}
+
+
+def syscall_number(name: str) -> int | None:
+    return _SYSCALLS.get(platform.machine(), {}).get(name)
 
 
 ROOTLESS = "namespaces inside a user namespace: no per-slot uid, no memory cgroup"
@@ -209,62 +222,8 @@ def enter_namespaces() -> None:
     _check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "make / private")
 
 
-def build_view(conf: Confinement) -> None:
-    """Called in the namespace's init (still root): a private /proc, empty temporary folders, the interpreter's
-    folders reachable for the worker's uid, and the hidden paths covered."""
-    _mount(b"proc", "/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
-    python = _python_folders()
-    keep = python + [os.path.realpath(p) for p in conf.keep if os.path.isdir(p)]
-    for tmp in ("/tmp", "/var/tmp", "/dev/shm"):
-        if os.path.isdir(tmp):
-            _cover(tmp, f"size={conf.tmp_mb}m,mode=1777", keep)
-    # Python is often installed where only root may enter (pyenv under /root): cover such a folder with an empty
-    # tmpfs and bind only the interpreter's folders back, so the rest (root's home) stays out of sight.
-    for ancestor in _closed_ancestors(python):
-        _cover(ancestor, "size=64k,mode=0755", keep)
-    # The course folder holds more than solutions/ (tests, near-copies of the reference): visibility is opt-in.
-    for folder in conf.cover:
-        if os.path.isdir(folder):
-            _cover(folder, "size=64k,mode=0755", keep)
-    for path in conf.hide:
-        if os.path.isdir(path):
-            _mount(b"tmpfs", path, b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, b"size=4k,mode=000")
-        elif os.path.exists(path):
-            _mount(b"/dev/null", path, None, MS_BIND, None)
-
-
 def _mount(source: bytes, target: str, fstype: bytes | None, flags: int, data: bytes | None) -> None:
     _check(_libc().mount(source, target.encode(), fstype, flags, data), f"mount {target}")
-
-
-def _python_folders() -> list[str]:
-    """The interpreter's folders, without any that lies inside another."""
-    needed = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path) if p and os.path.isdir(p)}
-    return sorted(p for p in needed if not any(p != q and p.startswith(q + os.sep) for q in needed))
-
-
-def _closed_ancestors(paths: list[str]) -> list[str]:
-    """The highest folder above each path that other users may not enter."""
-    closed = []
-    for path in paths:
-        parts = Path(path).parts
-        for depth in range(2, len(parts)):
-            ancestor = str(Path(*parts[:depth]))
-            if not os.stat(ancestor).st_mode & 0o001:
-                closed.append(ancestor)
-                break
-    return sorted(set(closed))
-
-
-def _cover(target: str, options: str, keep: list[str]) -> None:
-    """A fresh tmpfs over ``target``, with the ``keep`` paths below it bound back (held open across the mount)."""
-    inside = [p for p in keep if p.startswith(target.rstrip(os.sep) + os.sep)]
-    held = [(p, os.open(p, os.O_PATH | os.O_DIRECTORY)) for p in inside]
-    _mount(b"tmpfs", target, b"tmpfs", MS_NOSUID | MS_NODEV, options.encode())
-    for path, fd in held:
-        os.makedirs(path, mode=0o755, exist_ok=True)
-        _mount(f"/proc/self/fd/{fd}".encode(), path, None, MS_BIND | MS_REC, None)
-        os.close(fd)
 
 
 def drop_privileges(conf: Confinement) -> None:
@@ -275,10 +234,12 @@ def drop_privileges(conf: Confinement) -> None:
         os.setgroups([])
         os.setgid(conf.uid)
         os.setuid(conf.uid)
-    elif conf.mode == STRICT:
-        # Without root: a nested user namespace leaves the worker no capability over the namespaces built for it
-        # (it cannot unmount what hides the solutions; mounts it copies into a namespace of its own are locked).
-        _check(_libc().unshare(CLONE_NEWUSER), "unshare(CLONE_NEWUSER)")
+    if conf.mode == STRICT:
+        fresh_keyrings(slot_uid=conf.uid is not None)
+        # A user namespace of its own (its uid unmapped there: it shows as nobody): keyrings that go with it and,
+        # without root, no capability over the namespaces built for it (it cannot unmount or remount its root's
+        # mounts; those it copies into a namespace of its own are locked).
+        _check(_libc().unshare(CLONE_NEWUSER), "unshare(CLONE_NEWUSER): a user namespace of the worker's own")
     if sys.platform.startswith("linux"):
         _check(_libc().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
 
@@ -304,6 +265,60 @@ def drop_privileges(conf: Confinement) -> None:
     os.environ.update({"PATH": "/usr/bin:/bin", "HOME": os.getcwd(), "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "USER": "autograder", "LOGNAME": "autograder"})
 
 
+KEYCTL_GET_KEYRING_ID, KEYCTL_JOIN_SESSION_KEYRING, KEYCTL_SETPERM, KEYCTL_CLEAR, KEYCTL_UNLINK, KEYCTL_GET_PERSISTENT = 0, 1, 5, 7, 9, 22
+KEY_SPEC_SESSION_KEYRING, KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING = -3, -4, -5
+KEY_POS_ALL = 0x3F000000
+
+
+def fresh_keyrings(*, slot_uid: bool) -> None:
+    """Called in a strict worker with its final uid, before it moves into its own user namespace.
+
+    Keys are kernel objects that outlive processes and every namespace but the user one: a key that one worker links
+    into its uid's user keyring (@u), user-session keyring (@us) or persistent keyring waits there for the next
+    worker of that uid, in a later grading run too, and any uid it grants read permission reads it by its serial.
+    The worker's user namespace gets a fresh register of those three (Linux >= 5.3), which goes with it; this joins
+    a new anonymous session keyring (the inherited one is the fork server's and the grader's), and, for a slot uid,
+    empties the host's three of that uid (a key an earlier version left there) and leaves the owner no permission
+    on @u and @us (only a possessor has any: a process of that uid outside a worker's namespace; the persistent
+    keyring never grants its owner write). A kernel without keys is left alone; an unknown machine fails closed.
+    """
+    number = syscall_number("keyctl")
+    if number is None:
+        if os.path.exists("/proc/keys"):
+            raise OSError(f"keyctl: no system call number known for {platform.machine()}: keyrings cannot be made fresh")
+        return
+    libc = _libc()
+
+    def keyctl(what: str, operation: int, *args: int, allowed: tuple[int, ...] = ()) -> int:
+        result = libc.syscall(ctypes.c_long(number), ctypes.c_long(operation), *(ctypes.c_long(a) for a in args))
+        if result < 0 and ctypes.get_errno() not in allowed:
+            raise OSError(ctypes.get_errno(), f"keyctl {what}: {os.strerror(ctypes.get_errno())}")
+        return result
+
+    if keyctl("join a new session keyring", KEYCTL_JOIN_SESSION_KEYRING, 0, allowed=(errno.ENOSYS,)) < 0:
+        if os.path.exists("/proc/keys"):
+            raise OSError(errno.ENOSYS, "keyctl: keyrings exist but keyctl is missing")
+        return  # a kernel without keys
+    if not slot_uid:
+        return
+    for spec, name in ((KEY_SPEC_USER_KEYRING, "@u"), (KEY_SPEC_USER_SESSION_KEYRING, "@us")):  # special ids: possessed
+        # ENOKEY, EACCES: the uid's user keyrings exist but this uid may not even search them; nor may anyone else.
+        if keyctl(f"find {name}", KEYCTL_GET_KEYRING_ID, spec, 1, allowed=(errno.ENOKEY, errno.EACCES)) >= 0:
+            keyctl(f"empty {name}", KEYCTL_CLEAR, spec)
+            keyctl(f"close {name} to its owner", KEYCTL_SETPERM, spec, KEY_POS_ALL)
+    persistent = keyctl("find the persistent keyring", KEYCTL_GET_PERSISTENT, -1, KEY_SPEC_SESSION_KEYRING, allowed=(errno.EOPNOTSUPP,))
+    if persistent >= 0:  # linked into the new session keyring, which makes this process its possessor
+        keyctl("empty the persistent keyring", KEYCTL_CLEAR, persistent)
+        keyctl("unlink the persistent keyring", KEYCTL_UNLINK, persistent, KEY_SPEC_SESSION_KEYRING)
+
+
 def _address_space() -> int:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def become_subreaper() -> None:
+    """Process mode (no pid namespace): orphaned descendants of this process are reparented to it, not to init, so
+    that it can find and kill them all (a double fork or setsid leaves the process group, not this ancestry)."""
+    if sys.platform.startswith("linux"):
+        _check(_libc().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl(PR_SET_CHILD_SUBREAPER)")

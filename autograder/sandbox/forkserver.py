@@ -9,11 +9,15 @@ Process tree of one strict worker::
 
     fork server -> supervisor (root, our code) -> init (pid 1 of a new pid namespace, root) -> worker (slot uid)
 
-Without root, the supervisor makes the namespaces inside a user namespace (where it is root), and the worker moves
-into a nested one of its own before running student code (it runs as the user; see confinement.py).
+The init builds the worker's root, an allow-list of the host (rootfs.py), in a mount namespace of its own and
+pivots into it; the supervisor keeps the host's view. Without root, the supervisor makes the namespaces inside a
+user namespace (where it is root), and the worker moves into a nested one of its own before running student code
+(it runs as the user; see confinement.py).
 
 The supervisor waits on the init and on a control socket from the grader; "kill", or the grader going away, kills
 the init and with it every process in the namespace, setsid escapees included. It then reports how the worker ended.
+A failure to confine travels to the supervisor through a pipe whose last write end the worker closes before it runs
+student code, and on to the grader in that report: nothing a submission writes can pass for a sandbox failure.
 """
 
 from __future__ import annotations
@@ -29,8 +33,8 @@ import threading
 import traceback
 from typing import Any
 
-from .confinement import STRICT, Confinement, MemoryCgroup, build_view, drop_privileges, enter_namespaces, strict_available, user_processes
-from .exchange import encode
+from .confinement import STRICT, Confinement, MemoryCgroup, become_subreaper, drop_privileges, enter_namespaces, strict_available, user_processes
+from .rootfs import build_view
 
 __all__ = ["ForkServer"]
 
@@ -82,10 +86,20 @@ def _serve(fd: int, unsafe_paths: list[str]) -> None:
         sock.send(json.dumps({"pid": pid}).encode())
 
 
-def _setup_failed(proto_fd: int, exc: BaseException) -> None:
-    """Tell the grader, as the answer to its first request, that confinement could not be set up (fail closed)."""
+def _setup_failed(setup_fd: int, exc: BaseException) -> None:
+    """Tell the supervisor that confinement could not be set up (fail closed); it reports it to the grader."""
     try:
-        os.write(proto_fd, encode({"ok": False, "sandbox_error": f"{type(exc).__name__}: {exc}"}, []))
+        os.write(setup_fd, f"{type(exc).__name__}: {exc}".encode(errors="replace")[:_SETUP_CAP])
+    except OSError:
+        pass
+
+
+_SETUP_CAP = 4000  # bytes of a setup failure's description
+
+
+def _report(ctl: socket.socket, report: dict[str, Any]) -> None:
+    try:
+        ctl.sendall(json.dumps(report).encode() + b"\n")
     except OSError:
         pass
 
@@ -94,6 +108,7 @@ def _supervise(request: dict[str, Any], proto_fd: int, out_fd: int, ctl_fd: int)
     conf = Confinement(**request["confinement"])
     ctl = socket.socket(fileno=ctl_fd)
     group = None
+    setup_read, setup_fd = os.pipe()
     try:
         group = MemoryCgroup.create(f"w{os.getpid()}", conf.memory_mb << 20) if os.geteuid() == 0 else None
         if group is not None:
@@ -103,36 +118,42 @@ def _supervise(request: dict[str, Any], proto_fd: int, out_fd: int, ctl_fd: int)
             conf.uid, conf.user_processes = None, user_processes()
         if conf.mode == STRICT:
             enter_namespaces()
+        else:  # no pid namespace: descendants that escape the session (double fork, setsid) are reparented to us
+            become_subreaper()
     except Exception as exc:  # noqa: BLE001 - reported to the grader
-        _setup_failed(proto_fd, exc)
-        ctl.sendall(json.dumps({"exit_code": None, "signal": None, "killed": False, "memory_limit": False}).encode() + b"\n")
+        _report(ctl, {"exit_code": None, "signal": None, "killed": False, "memory_limit": False, "sandbox_error": f"{type(exc).__name__}: {exc}"})
         if group is not None:
             group.remove()
         return
     child = os.fork()
     if child == 0:
         ctl.close()
+        os.close(setup_read)
         code = 71
         try:
             if conf.mode == STRICT:
-                code = _init(conf, request, proto_fd, out_fd)
+                code = _init(conf, request, proto_fd, out_fd, setup_fd)
             else:
                 os.setsid()
-                _work(conf, request, proto_fd, out_fd, workdir=None)
+                _work(conf, request, proto_fd, out_fd, setup_fd, workdir=None)
         finally:
             os._exit(code)
     os.close(proto_fd)
     os.close(out_fd)
+    os.close(setup_fd)
     killed = _wait(child, ctl)
     _, status = os.waitpid(child, 0)
     if conf.mode != STRICT:  # no pid namespace to take stragglers down with it
         _kill_group(child, group)
     report = _describe(status, strict=conf.mode == STRICT)
-    report.update(killed=killed, memory_limit=bool(group and group.hit_limit()))
+    os.set_blocking(setup_read, False)  # every write end is closed by now; a worker that set up wrote nothing
     try:
-        ctl.sendall(json.dumps(report).encode() + b"\n")
-    except OSError:
-        pass
+        failure = os.read(setup_read, _SETUP_CAP).decode(errors="replace")
+    except BlockingIOError:
+        failure = ""
+    os.close(setup_read)
+    report.update(killed=killed, memory_limit=bool(group and group.hit_limit()), sandbox_error=failure or None)
+    _report(ctl, report)
     if group is not None:
         group.remove()
 
@@ -156,10 +177,13 @@ def _wait(child: int, ctl: socket.socket) -> bool:
 
 
 def _kill_group(child: int, group: MemoryCgroup | None) -> None:
+    """Process mode: kill what the worker left, before the grader hears that it ended (and so before any report is
+    written): its process group, every descendant reparented to this subreaper, and what is left in its cgroup."""
     try:
         os.killpg(child, signal.SIGKILL)
     except OSError:
         pass
+    _kill_adopted()
     for _ in range(50):  # setsid escapees left the process group, but not the cgroup
         pids = [p for p in (group.pids() if group else []) if p != os.getpid()]
         if not pids:
@@ -172,6 +196,34 @@ def _kill_group(child: int, group: MemoryCgroup | None) -> None:
         select.select([], [], [], 0.01)
 
 
+def _kill_adopted() -> None:
+    """Kill and reap every child of this process until none is left: orphans of the worker come to us (subreaper),
+    and each one killed hands its own children to us in turn."""
+    me = str(os.getpid())
+    while True:
+        children = []
+        for entry in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    stat = f.read().decode(errors="replace")
+            except OSError:
+                continue
+            if entry.isdigit() and stat[stat.rfind(")") + 2 :].split()[1] == me:  # the field after the state: ppid
+                children.append(int(entry))
+        if not children:
+            return
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        for pid in children:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+
+
 def _describe(status: int, *, strict: bool) -> dict[str, Any]:
     code = os.waitstatus_to_exitcode(status)
     if code < 0:
@@ -181,22 +233,23 @@ def _describe(status: int, *, strict: bool) -> dict[str, Any]:
     return {"exit_code": code, "signal": None}
 
 
-def _init(conf: Confinement, request: dict[str, Any], proto_fd: int, out_fd: int) -> int:
+def _init(conf: Confinement, request: dict[str, Any], proto_fd: int, out_fd: int, setup_fd: int) -> int:
     """pid 1 of the namespace: set up the view, start the worker, reap everything, exit with the worker's status."""
     try:
         build_view(conf)
     except Exception as exc:  # noqa: BLE001 - reported to the grader
-        _setup_failed(proto_fd, exc)
+        _setup_failed(setup_fd, exc)
         return 72
     worker = os.fork()
     if worker == 0:
         code = 71
         try:
-            _work(conf, request, proto_fd, out_fd, workdir="/tmp")
+            _work(conf, request, proto_fd, out_fd, setup_fd, workdir="/tmp")
         finally:
             os._exit(code)
     os.close(proto_fd)
     os.close(out_fd)
+    os.close(setup_fd)
     while True:
         pid, status = os.waitpid(-1, 0)
         if pid == worker:
@@ -204,7 +257,7 @@ def _init(conf: Confinement, request: dict[str, Any], proto_fd: int, out_fd: int
             return 128 - code if code < 0 else min(code, 127)
 
 
-def _work(conf: Confinement, request: dict[str, Any], proto_fd: int, out_fd: int, workdir: str | None) -> None:
+def _work(conf: Confinement, request: dict[str, Any], proto_fd: int, out_fd: int, setup_fd: int, workdir: str | None) -> None:
     import tempfile
 
     from .worker import serve
@@ -215,12 +268,15 @@ def _work(conf: Confinement, request: dict[str, Any], proto_fd: int, out_fd: int
         os.dup2(devnull, 0)
         os.dup2(out_fd, 1)
         os.dup2(out_fd, 2)
-        os.closerange(3, proto_fd)
-        os.closerange(proto_fd + 1, 1 << 16)
+        low, high = sorted((proto_fd, setup_fd))
+        os.closerange(3, low)
+        os.closerange(low + 1, high)
+        os.closerange(high + 1, 1 << 16)
         drop_privileges(conf)
     except Exception as exc:  # noqa: BLE001 - reported to the grader
-        _setup_failed(proto_fd, exc)
+        _setup_failed(setup_fd, exc)
         os._exit(72)
+    os.close(setup_fd)  # before student code: from here on nothing can report a setup failure
     # A CPU worker must not initialise CUDA (under its address-space limit the driver fails noisily); a CUDA worker
     # needs cuBLAS's workspace setting for deterministic results, before CUDA starts.
     os.environ.update({"CUDA_VISIBLE_DEVICES": ""} if request["device"] == "cpu" else {"CUBLAS_WORKSPACE_CONFIG": ":4096:8"})

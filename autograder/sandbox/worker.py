@@ -64,9 +64,7 @@ class _Session:
 
     # ---- loading -------------------------------------------------------------------------------------------------
 
-    def load(self, *, module: str, filename: str, source: str, folder: str | None) -> None:
-        if folder and os.path.isdir(folder):
-            sys.path.insert(0, folder)
+    def load(self, *, module: str, filename: str, source: str) -> None:
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         mod = types.ModuleType(module)
         mod.__file__ = filename
@@ -144,11 +142,17 @@ class _Session:
         return tuple(torch.zeros_like(x) if g is None else g for x, g in zip(inputs, grads))
 
 
-def _configure(device: str, threads: int) -> None:
+def _configure(device: str, threads: int, gpu_memory_mb: int | None) -> None:
     import torch
 
     torch.set_num_threads(threads)
     if device == "cuda":
+        # Workers share the GPU (grade batch --jobs N): each gets a bounded share of its memory, so one submission's
+        # appetite is its own check's out-of-memory error, not its classmates'. (torch's caching allocator enforces
+        # it; code that calls the CUDA driver itself is not bounded: see SECURITY.md.)
+        if gpu_memory_mb:
+            total = torch.cuda.get_device_properties(torch.cuda.current_device()).total_memory
+            torch.cuda.set_per_process_memory_fraction(min(1.0, (gpu_memory_mb << 20) / total))
         # Checks compare against float64 references: TF32 would cost ~3 digits in float32 matmuls and convolutions.
         # Newer torch refuses a mix of its legacy and new precision switches, so use the new ones where they exist.
         if hasattr(torch.backends.cuda.matmul, "fp32_precision") and hasattr(torch.backends.cudnn, "conv"):
@@ -191,11 +195,9 @@ def serve(rfile: BinaryIO, wfile: BinaryIO, *, device: str = "cpu", threads: int
             return
         try:
             if request["op"] == "load":
-                _configure(device, threads)
+                _configure(device, threads, request.get("gpu_memory_mb"))
                 filename = request["filename"]
-                session.load(
-                    module=request["module"], filename=filename, source=request["source"], folder=request.get("folder")
-                )
+                session.load(module=request["module"], filename=filename, source=request["source"])
                 reply, out = {"ok": True}, []
             elif request["op"] == "run":
                 # A check of a backward pass written by hand runs the student's code with torch's autodiff refused.
@@ -207,6 +209,9 @@ def serve(rfile: BinaryIO, wfile: BinaryIO, *, device: str = "cpu", threads: int
                 raise ValueError(f"unknown request {request['op']!r}")
         except BaseException as exc:  # noqa: BLE001 - SystemExit and friends from student code are answers too
             reply, out = {"ok": False, "error": {**_error(exc, filename), "step": session.step}}, []
+            if device == "cuda" and type(exc).__name__ == "OutOfMemoryError":
+                del exc  # its traceback holds the tensors; free them so that the next check has the memory back
+                sys.modules["torch"].cuda.empty_cache()
         session.step = None
         write_frame(wfile, {**reply, "seq": request.get("seq")}, out)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import select
 import socket
@@ -77,7 +78,7 @@ class _Output:
 
     def text(self, wait: float = 0.2) -> str:
         self._thread.join(wait)
-        text = bytes(self.kept).decode("utf-8", errors="replace")
+        text = safe_text(bytes(self.kept).decode("utf-8", errors="replace"))
         if self.total > len(self.kept):
             text += f"\n... ({self.total - len(self.kept)} more bytes not shown)"
         return text
@@ -89,8 +90,11 @@ class _Exit:
     signal: int | None
     killed: bool
     memory_limit: bool
+    sandbox_error: str | None = None  # reported by the supervisor, never by the worker: confinement failed
 
     def describe(self) -> str:
+        if self.sandbox_error:
+            return f"could not start: the sandbox could not be set up ({self.sandbox_error})"
         if self.memory_limit and self.signal == 9:
             return "exceeded the memory limit and was killed"
         if self.signal is not None:
@@ -103,12 +107,29 @@ class _Exit:
 
 _CAP = 4000  # characters of any text a worker sends (an exception's name, message, traceback)
 _MAX_DEPTH = 8  # of nested tuples in a returned value, as the worker's to_wire allows
+# What no report should carry: lone surrogates (UTF-8 cannot encode them, so writing the report would fail) and
+# control characters other than newline and tab (they rewrite an instructor's terminal, and XML forbids most).
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+MIN_REPLY_BYTES = 64 << 20  # a reply may always be this large ...
+REPLY_FACTOR = 16  # ... or this many times the request's arrays: what the grader asked for bounds what it reads
+
+
+def safe_text(value: str) -> str:
+    """Text from a worker as every report can carry it: unsafe characters become U+FFFD."""
+    return _UNSAFE.sub("\ufffd", value)
 
 
 def _text(value: Any, cap: int = _CAP) -> str:
     if not isinstance(value, str):
         raise TypeError(f"expected text, got {type(value).__name__}")
+    value = safe_text(value)
     return value if len(value) <= cap else value[:cap] + f"... ({len(value) - cap} more characters)"
+
+
+def _where(value: Any) -> dict[str, Any] | None:
+    if isinstance(value, dict) and type(value.get("line")) is int and isinstance(value.get("file"), str):
+        return {"line": value["line"], "file": _text(value["file"], 400)}
+    return None
 
 
 def _valid_value(spec: Any, n_arrays: int, depth: int = 0) -> None:
@@ -126,16 +147,16 @@ def _valid_value(spec: Any, n_arrays: int, depth: int = 0) -> None:
 
 
 def _valid_reply(reply: dict[str, Any], seq: int, n_arrays: int) -> dict[str, Any]:
-    """The reply's shape, checked in one place; texts capped. Raises TypeError/ValueError for anything else.
+    """The reply's shape, checked in one place, before its arrays are read; texts made safe and capped. Raises
+    TypeError/ValueError for anything else.
 
     ``seq`` must echo the request's: a frame the submission wrote onto the socket itself, and the worker's real
-    answer after it, must not be taken for the answers to this request and the next."""
+    answer after it, must not be taken for the answers to this request and the next. Nothing on this channel can
+    speak for the sandbox: a setup failure is only what the supervisor reports on its own channel (``exit``)."""
+    if reply.get("seq") != seq or type(seq) is not int:
+        raise ValueError(f"the reply to request {reply.get('seq')!r} came for request {seq}: something else wrote on the worker's channel")
     if type(reply.get("ok")) is not bool:
         raise ValueError("reply without a boolean 'ok'")
-    if "sandbox_error" in reply:
-        return {"ok": False, "sandbox_error": _text(reply["sandbox_error"])}
-    if reply.get("seq") != seq:
-        raise ValueError(f"the reply to request {reply.get('seq')!r} came for request {seq}: something else wrote on the worker's channel")
     if reply["ok"]:
         values = reply.get("values", [])
         if not isinstance(values, list):
@@ -154,7 +175,7 @@ def _valid_reply(reply: dict[str, Any], seq: int, n_arrays: int) -> dict[str, An
             "type": _text(error.get("type"), 200),
             "message": _text(error.get("message")),
             "traceback": _text(error.get("traceback")),
-            "where": where if isinstance(where, dict) else None,
+            "where": _where(where),
             "step": step if type(step) is int else None,
         },
     }
@@ -180,10 +201,12 @@ class Worker:
         deadline = time.monotonic() + timeout
         self._seq += 1
         try:
-            self._send(encode({**header, "seq": self._seq}, arrays), deadline)
+            frame = encode({**header, "seq": self._seq}, arrays)
+            self._send(frame, deadline)
             self._reader.deadline = deadline
-            reply, arrays = read_frame(self._reader, max_bytes=self.max_bytes)
-            return _valid_reply(reply, self._seq, len(arrays)), arrays
+            limit = min(self.max_bytes, max(MIN_REPLY_BYTES, REPLY_FACTOR * len(frame)))
+            seq = self._seq
+            return read_frame(self._reader, max_bytes=limit, check=lambda reply, n: _valid_reply(reply, seq, n))
         except TimeoutError:
             self.kill()
             raise WorkerTimeout("did not answer in time and was stopped") from None
@@ -249,7 +272,8 @@ class Worker:
                 data += chunk
             try:
                 report = json.loads(data)
-                self._exit = _Exit(**{k: report[k] for k in ("exit_code", "signal", "killed", "memory_limit")})
+                error = report.get("sandbox_error")
+                self._exit = _Exit(**{k: report[k] for k in ("exit_code", "signal", "killed", "memory_limit")}, sandbox_error=_text(error) if isinstance(error, str) else None)
             except (ValueError, KeyError, TypeError):
                 self._exit = _Exit(exit_code=None, signal=None, killed=True, memory_limit=False)
             self.dead = True
@@ -301,7 +325,7 @@ class Spawner:
         with self._lock:
             self._slots.discard(slot)
 
-    def spawn(self, *, device: str, limits: Any, hide: Sequence[str], cover: Sequence[str] = (), keep: Sequence[str] = (), threads: int = 1) -> tuple[Worker, int]:
+    def spawn(self, *, device: str, limits: Any, hide: Sequence[str], threads: int = 1) -> tuple[Worker, int]:
         """A new worker and the slot it holds (release the slot after ``worker.exit()``)."""
         slot = self._slot()
         try:
@@ -311,9 +335,8 @@ class Spawner:
                 cpu_s=limits.cpu_s,
                 memory_mb=limits.memory_mb,
                 hide=list(hide) if self.mode == STRICT else [],
-                cover=list(cover) if self.mode == STRICT else [],
-                keep=list(keep),
                 limit_address_space=device == "cpu",
+                gpu=device != "cpu",
             )
             cap = limits.output_kb << 10
             max_bytes = max(64 << 20, limits.memory_mb << 20)

@@ -319,3 +319,46 @@ def test_forged_frames_are_refused_as_malformed(tight_grader, row: Attack):
 
 def test_the_grader_still_works_after_forged_frames(tight_grader):
     assert_grader_still_works(tight_grader)
+
+
+# A frame with the right sequence number (found in the worker's own frames) that declares a 256 MiB array (legal
+# under the worker's memory limit) and streams it: the grader must refuse it from its header (more than any reply to
+# this request may be), not read it.
+HUGE_REPLY = FORGE + """
+import sys as _sys
+
+
+def _seq():
+    frame = _sys._getframe()
+    while frame is not None:
+        request = frame.f_locals.get("request")
+        if isinstance(request, dict) and "seq" in request:
+            return request["seq"]
+        frame = frame.f_back
+    return None
+
+
+def conv1d(f, h, mode="full"):
+    body = {"ok": True, "seq": _seq(), "values": [{"a": 0}], "arrays": [{"dtype": "<f8", "shape": [2**25], "nbytes": 2**28}]}
+    header = _json.dumps(body).encode()
+    for fd in map(int, _os.listdir("/proc/self/fd")):
+        try:
+            if _os.readlink(f"/proc/self/fd/{fd}").startswith("socket:"):
+                _os.write(fd, b"AGX1" + _struct.pack("<I", len(header)) + header)
+                chunk = bytes(1 << 20)
+                for _ in range(256):
+                    _os.write(fd, chunk)
+        except OSError:
+            pass
+    return _wrong(f, h, mode)
+"""
+
+
+def test_a_huge_reply_is_refused_from_its_header_not_read(tight_grader):
+    """10: the grader's own memory stays bounded by what it asked for, whatever a reply declares."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB, the high-water mark of this (grading) process
+    Attack(HUGE_REPLY, phrase=r"malformed").run(tight_grader)
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert grown < 128 << 10, f"the grader's resident memory grew by {grown >> 10} MiB reading a forged reply"

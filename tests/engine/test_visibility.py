@@ -12,7 +12,7 @@ from autograder.course.config import load_course
 from autograder.course.submission import Submission
 from autograder.engine.grading import Grader
 from autograder.engine.results import FAILED, PASSED, CheckResult, Report, TopicResult
-from autograder.engine.visibility import WITHHELD, redact
+from autograder.engine.visibility import ERROR_WITHHELD, WITHHELD, redact
 from autograder.errors import ConfigError
 from autograder.reports.renderers import FORMATS, render
 
@@ -20,13 +20,14 @@ from conftest import ROOT
 from mistakes import known_mistakes
 
 MESSAGE = "conv1d(f, h) with len(f)=9: got 0.2395 at index (0, 3), expected -1.5e-3"
+SUMMARY = "conv1d(f, h) with len(f)=9: not the expected result"  # the grader's words only
 FIGURE = {"kind": "curves", "title": "t", "series": {}}
 
 
 def _topic() -> TopicResult:
     checks = [
         CheckResult("public_fail", "p", 1, FAILED, False, MESSAGE, {"id": "m", "title": "t", "fix": "f"}, ["cpu"], [FIGURE]),
-        CheckResult("hidden_fail", "h", 1, FAILED, True, MESSAGE, {"id": "m", "title": "t", "fix": "f"}, ["cpu"], [FIGURE]),
+        CheckResult("hidden_fail", "h", 1, FAILED, True, MESSAGE, {"id": "m", "title": "t", "fix": "f"}, ["cpu"], [FIGURE], SUMMARY),
         CheckResult("hidden_pass", "h", 1, PASSED, True, "", None, ["cpu"], []),
     ]
     return TopicResult("convolution", "Convolutions", "c.py", checks, output="f = [0.25, 0.5]")
@@ -36,7 +37,7 @@ def _topic() -> TopicResult:
     "level, message, mistake, figures, output",
     [
         pytest.param("full", MESSAGE, True, True, "f = [0.25, 0.5]", id="full"),
-        pytest.param("no-values", "conv1d(f, h) with len(f)=…: got … at index (…, …), expected …", True, False, WITHHELD, id="no-values"),
+        pytest.param("no-values", "conv1d(f, h) with len(f)=…: not the expected result", True, False, WITHHELD, id="no-values"),
         pytest.param("pass-fail", "failed (this course shows hidden checks as pass/fail only)", False, False, WITHHELD, id="pass-fail"),
     ],
 )
@@ -44,6 +45,7 @@ def test_each_level_keeps_what_it_promises(level: str, message: str, mistake: bo
     result = redact(_topic(), level)
     public, hidden, passed = result.checks
     assert public == _topic().checks[0] and passed == _topic().checks[2]  # public checks and passes are untouched
+    assert hidden.summary == "" or level == "full"  # the summary itself is not carried further
     assert (hidden.message, hidden.mistake is not None, bool(hidden.figures), result.output) == (message, mistake, figures, output)
 
 
@@ -87,3 +89,18 @@ def test_gradescope_visibility_of_hidden_checks_follows_the_level(level: str, hi
     report = Report("Course", "sub", "process", ["cpu"], [redact(_topic(), level)], hidden_feedback=level)
     tests = {t["extra_data"]["check"]: t for t in json.loads(render(report, "gradescope"))["tests"]}
     assert {c: t["visibility"] for c, t in tests.items()} == {"public_fail": "visible", "hidden_fail": hidden_visibility, "hidden_pass": hidden_visibility}
+
+
+@pytest.mark.parametrize(
+    "level, error, after_hidden, shown",
+    [
+        pytest.param("full", "importing c.py failed: ValueError: zero point two", True, "importing c.py failed: ValueError: zero point two", id="full-after-hidden"),
+        pytest.param("no-values", "importing c.py failed: SyntaxError", False, "importing c.py failed: SyntaxError", id="before-any-hidden-check"),
+        pytest.param("no-values", "importing c.py failed: ValueError: zero point two", True, ERROR_WITHHELD, id="no-values-after-hidden"),
+        pytest.param("pass-fail", "importing c.py failed: ValueError: zero point two", True, ERROR_WITHHELD, id="pass-fail-after-hidden"),
+    ],
+)
+def test_a_topic_error_after_a_hidden_check_follows_the_level(level: str, error: str, after_hidden: bool, shown: str):
+    """A module that fails to load again once a hidden check ran could say (in words) what that check sent it."""
+    topic = dataclasses.replace(_topic(), error=error, error_after_hidden=after_hidden)
+    assert redact(topic, level).error == shown
