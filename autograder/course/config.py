@@ -47,6 +47,7 @@ class SelfTest:
     threshold: float  # share of the non-equivalent mutants that must lose points
     wall_s: float  # wall clock for one check of one mutant (mutants that hang are stopped sooner than students)
     equivalent: dict[str, str] = field(default_factory=dict)  # mutant id -> why no input tells it from the reference
+    fixed_inputs: dict[str, str] = field(default_factory=dict)  # check id -> why its inputs cannot vary with the seed
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ class Course:
     topics: tuple[Topic, ...] = field(default=())
     reference: str = SOLUTIONS
     hidden_feedback: str = "full"
+    given_secret: bytes | None = None  # set by the caller, not course.yaml: grade selftest grades with a secret of its own
 
     @property
     def root(self) -> Path:
@@ -123,6 +125,8 @@ class Course:
 
     def secret(self) -> bytes | None:
         """The course secret that makes hidden inputs unpredictable, or None when none is configured."""
+        if self.given_secret is not None:
+            return self.given_secret
         if self.secret_file is not None and self.secret_file.is_file():
             return self.secret_file.read_bytes().strip()
         value = os.environ.get(self.secret_env)
@@ -234,7 +238,8 @@ def _limits(where: _Where, value: Any, path: str, base: dict[str, Any]) -> dict[
     return merged
 
 
-def _selftest(where: _Where, value: Any, path: str, base: SelfTest, keys: dict[str, str]) -> SelfTest:
+def _selftest(where: _Where, value: Any, path: str, base: SelfTest, keys: dict[str, str], checks: dict[str, float] | None = None) -> SelfTest:
+    """``checks``: the topic's checks, which its ``fixed_inputs`` may name (a topic's selftest only)."""
     value = _mapping(where, value, path, keys)
     threshold = base.threshold
     if "threshold" in value:
@@ -249,7 +254,16 @@ def _selftest(where: _Where, value: Any, path: str, base: SelfTest, keys: dict[s
         if not isinstance(mutant, str) or not _MUTANT_ID.match(mutant):
             raise where.error(f"{path}.equivalent", f"{path}.equivalent: {mutant!r} is not a mutant id (expected <function>:<kind>:<6 hex digits>, as `grade selftest` prints it)")
         _string(where, why, f"{path}.equivalent.{mutant}")
-    return SelfTest(threshold=threshold, wall_s=wall_s, equivalent=dict(equivalent))
+    fixed = value.get("fixed_inputs", {}) or {}
+    if not isinstance(fixed, dict):
+        raise where.error(f"{path}.fixed_inputs", f"{path}.fixed_inputs: expected a mapping of check id -> why its inputs cannot vary with the seed, got {_kind(fixed)}")
+    for check_id, why in fixed.items():
+        at = f"{path}.fixed_inputs.{check_id}"
+        if check_id not in (checks or {}):
+            raise where.error(at, f"{at}: no check {check_id!r} in this topic; expected one of: {', '.join(checks or {})}")
+        if not isinstance(why, str) or not why.strip():
+            raise where.error(at, f"{at}: expected the reason its inputs cannot vary with the seed (a lookup table of answers passes it), got {_kind(why)}")
+    return SelfTest(threshold=threshold, wall_s=wall_s, equivalent=dict(equivalent), fixed_inputs=dict(fixed))
 
 
 def _hidden(where: _Where, value: Any, path: str, reference: str) -> Hidden:
@@ -305,13 +319,17 @@ _TOPIC = {
     "checks": "check id -> points, in grading order",
     "limits": "overrides of the default limits",
     "devices": "overrides of the default devices",
-    "selftest": "overrides of the self-test threshold, and the mutants declared equivalent (id: why)",
+    "selftest": "overrides of the self-test threshold, the mutants declared equivalent (id: why) and the checks declared with fixed inputs (id: why)",
     "hidden": "reference: recorded only: {checks: how many hidden checks, points: their total}, graded at submission",
 }
 _HIDDEN = {"checks": "how many hidden checks the topic has", "points": "the hidden checks' points in total"}
 _SELFTEST = {
     "threshold": "share of the non-equivalent mutants the checks must catch (0.9 = 90%)",
     "wall_s": "wall-clock seconds for one check of one mutant",
+}
+_TOPIC_SELFTEST = {
+    "equivalent": "mutant id -> why no input tells it from the reference",
+    "fixed_inputs": "check id -> why its inputs cannot vary with the seed (grade selftest fails a check whose inputs do not vary, unless declared here)",
 }
 _MUTANT_ID = re.compile(r"^[A-Za-z_][\w.<>]*:[a-z-]+:[0-9a-f]{6}$")
 
@@ -428,7 +446,7 @@ def load_course(path: Path) -> Course:
             limits=Limits(**_limits(where, raw.get("limits", {}), f"{at}.limits", default_limits)),
             devices=_devices(where, raw["devices"], f"{at}.devices") if "devices" in raw else default_devices,
             root=path.parent,
-            selftest=_selftest(where, raw.get("selftest", {}), f"{at}.selftest", default_selftest, {**_SELFTEST, "equivalent": "mutant id -> why no input tells it from the reference"}),
+            selftest=_selftest(where, raw.get("selftest", {}), f"{at}.selftest", default_selftest, {**_SELFTEST, **_TOPIC_SELFTEST}, checks),
             hidden=_hidden(where, raw["hidden"], f"{at}.hidden", reference) if "hidden" in raw else None,
         )
         reference_file = ("recorded reference", topic.answers) if reference == RECORDED else ("reference solution", topic.solution)

@@ -16,6 +16,8 @@ failed comparison raises :class:`~autograder.engine.compare.CheckFailed`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Callable, Sequence
@@ -227,10 +229,25 @@ class Trial:
         self.current = ""  # the student call in progress, for messages about crashes and timeouts
         self.calls: set[str] = set()  # the submission's functions and classes this check called
         self.figures: list[dict[str, Any]] = []  # drawn next to the report (autograder.reports.plots)
+        self._inputs = hashlib.sha256()
 
     def _request(self, header: dict[str, Any], arrays: list[np.ndarray], label: str) -> tuple[dict[str, Any], list[np.ndarray]]:
         self.current = label
+        self._digest(json.dumps(header, sort_keys=True).encode())
+        for array in arrays:
+            self._digest(f"{array.dtype.str}{array.shape}".encode())
+            self._digest(np.ascontiguousarray(array).tobytes())
         return self._send(header, arrays)
+
+    def _digest(self, chunk: bytes) -> None:
+        self._inputs.update(b"%d:" % len(chunk) + chunk)  # length-prefixed, so no two input sequences run together
+
+    @property
+    def inputs_digest(self) -> str:
+        """sha256 of every input this trial has sent the student's code: the programs (their literals included) and the
+        arrays' dtypes, shapes and bytes. ``grade selftest`` compares it under two seeds: equal means a lookup table of
+        answers could pass the check."""
+        return self._inputs.hexdigest()
 
     @staticmethod
     def tensor(array: np.ndarray, *, grad: bool = False) -> _Tensor:

@@ -1,5 +1,5 @@
 """Proof that a topic's checks can grade (``grade selftest``): the reference passes, the stub is not attempted, results
-repeat, and single-point mutants of the reference (``mutation``) lose points; ``runner`` grades them, ``report``
+repeat, every check's inputs change with the seed, and single-point mutants of the reference (``mutation``) lose points; ``runner`` grades them, ``report``
 holds the outcome and ``render`` prints it.
 """
 

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import textwrap
 
+from ..reports.output import to_json
 from .report import EQUIVALENT, KILLED, SURVIVED, SelfTestReport, TopicSelfTest
 
 __all__ = ["render"]
 
-_COLUMNS = ("topic", "checks", "reference", "stub", "repeatable", "mutants", "killed", "survived", "equivalent", "score", "threshold", "result")
+_FIXED_INPUTS = (
+    "inputs do not vary with the seed: a lookup table of answers passes it; draw its inputs from t.rng or declare it"
+    " under selftest.fixed_inputs in course.yaml with a reason"
+)
+_COLUMNS = ("topic", "checks", "reference", "stub", "repeatable", "seeded", "mutants", "killed", "survived", "equivalent", "score", "threshold", "result")
 
 
 def render(report: SelfTestReport, fmt: str) -> str:
     if fmt == "json":
-        return json.dumps(report.to_dict(), indent=2) + "\n"
+        return to_json(report.to_dict())
     return _text(report)
 
 
@@ -29,6 +33,7 @@ def _row(t: TopicSelfTest) -> tuple[str, ...]:
         "ok" if not t.reference_failures else f"{len(t.reference_failures)} FAIL",
         "ok" if not t.stub_failures else f"{len(t.stub_failures)} FAIL",
         "ok" if t.deterministic else "NO",
+        "ok" if not t.fixed_inputs else f"{len(t.fixed_inputs)} FIXED",
         str(len(t.mutants)),
         str(t.count(KILLED)),
         str(t.count(SURVIVED)),
@@ -63,6 +68,8 @@ def _why(t: TopicSelfTest) -> str:
         reasons.append("the stub is not 'not attempted' everywhere")
     if not t.deterministic:
         reasons.append("results differ between two gradings of the reference")
+    if t.fixed_inputs:
+        reasons.append(f"the inputs of {len(t.fixed_inputs)} check(s) do not vary with the seed")
     if t.problems:
         reasons.append(f"{len(t.problems)} problem(s) with checks or course.yaml")
     if t.score is not None and t.score < t.threshold:
@@ -80,6 +87,9 @@ def _topic(t: TopicSelfTest) -> list[str]:
         lines += [f"  {check}: {message}" for check, message in t.stub_failures.items()]
     if not t.deterministic:
         lines += ["", f"{t.id}: grading the reference twice gave different results: a check draws inputs outside its trial's rng?"]
+    if t.fixed_inputs:
+        lines += ["", f"{t.id}: the reference graded under two seeds got the same inputs from these checks:"]
+        lines += [f"  {check}: {_FIXED_INPUTS}" for check in t.fixed_inputs]
     if t.problems:
         lines += ["", f"{t.id}: problems to fix:"] + [textwrap.indent(p, "  ! ") for p in t.problems]
     survivors = [m for m in t.mutants if m.status == SURVIVED]
@@ -92,6 +102,9 @@ def _topic(t: TopicSelfTest) -> list[str]:
         for m in survivors:
             exercised = f"passed every check that reaches {m.mutant.function}: {', '.join(m.exercised_by)}" if m.exercised_by else f"no check reaches {m.mutant.function}, directly or through the functions that call it"
             lines += ["", f"  {m.mutant.id}  (line {m.mutant.line}; {m.mutant.description})", f"    {exercised}", textwrap.indent(m.diff, "    ")]
+    if t.declared_fixed:
+        lines += ["", f"{t.id}: {len(t.declared_fixed)} check(s) declared with fixed inputs:"]
+        lines += [f"  {check}: {why}" for check, why in t.declared_fixed.items()]
     equivalent = [m for m in t.mutants if m.status == EQUIVALENT]
     if equivalent:
         lines += ["", f"{t.id}: {len(equivalent)} equivalent mutant(s), not counted:"]

@@ -1,5 +1,5 @@
-"""The self-test's results: per topic, whether the reference passes, the stub is untouched, results repeat, and
-what became of each mutant of the reference."""
+"""The self-test's results: per topic, whether the reference passes, the stub is untouched, results repeat, inputs
+vary with the seed, and what became of each mutant of the reference."""
 
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ class TopicSelfTest:
     reference_failures: dict[str, str] = field(default_factory=dict)  # check id -> message
     stub_failures: dict[str, str] = field(default_factory=dict)  # check id -> what it reported instead
     deterministic: bool = True
+    fixed_inputs: list[str] = field(default_factory=list)  # checks whose inputs do not vary with the seed, undeclared
+    declared_fixed: dict[str, str] = field(default_factory=dict)  # check id -> why course.yaml lets its inputs be fixed
     mutants: list[MutantResult] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # the check code or course.yaml is wrong
     seconds: float = 0.0
@@ -52,6 +54,7 @@ class TopicSelfTest:
             not self.reference_failures
             and not self.stub_failures
             and self.deterministic
+            and not self.fixed_inputs
             and not self.problems
             and (self.score is None or self.score >= self.threshold)
         )
@@ -66,6 +69,7 @@ class TopicSelfTest:
             "reference": {"passed": not self.reference_failures, "failures": self.reference_failures},
             "stub": {"passed": not self.stub_failures, "failures": self.stub_failures},
             "deterministic": self.deterministic,
+            "inputs": {"passed": not self.fixed_inputs, "fixed": self.fixed_inputs, "declared_fixed": self.declared_fixed},
             "mutants": {
                 "total": len(self.mutants),
                 "killed": self.count(KILLED),

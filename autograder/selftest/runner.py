@@ -5,17 +5,23 @@ Per topic, through the normal grading path (sandbox included):
 1. the reference solution passes every check on every device;
 2. the stub is "not attempted" on every check;
 3. grading the reference twice gives byte-identical results;
-4. single-point mutants of the reference (:mod:`autograder.selftest.mutation`) lose points. The share that do is the topic's
+4. every check's inputs vary with the seed: graded as another submission, the reference gets other inputs, unless
+   course.yaml declares the check's inputs fixed (with the reason they cannot vary). A check that sends the same
+   inputs whatever the seed is passed by a lookup table of the answers a student has seen;
+5. single-point mutants of the reference (:mod:`autograder.selftest.mutation`) lose points. The share that do is the topic's
    mutation score; it must reach the topic's threshold. A mutant that compiles to the reference's own bytecode, or
    that course.yaml declares equivalent (with the reason no input can tell it apart), is listed and not counted.
 
-Mutants are graded on the CPU, several at a time, by one grader whose fork server starts each worker in
-milliseconds; each check of a mutant gets ``selftest.wall_s`` rather than the students' wall-clock limit.
+The self-test grades as the course does, with a secret (its own, so that its results do not depend on where it
+runs): public checks draw their inputs from it and the submission, like hidden ones. Mutants are graded on the CPU,
+several at a time, by one grader whose fork server starts each worker in milliseconds; each check of a mutant gets
+``selftest.wall_s`` rather than the students' wall-clock limit.
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import sys
 import time
@@ -27,16 +33,23 @@ from ..course.config import Course, Topic
 from ..course.submission import Submission
 from ..engine.grading import Grader
 from ..engine.results import ERROR, NOT_ATTEMPTED, PASSED, CheckResult, Report
+from ..errors import UsageError
 from .mutation import Mutant, mutants, same_bytecode
 from .report import EQUIVALENT, KILLED, SURVIVED, MutantResult, SelfTestReport, TopicSelfTest
 
 __all__ = ["selftest_topic", "run", "main"]
 
+_SECRET = b"grade selftest"  # the self-test's course secret: any fixed one makes its results repeatable
+_RESEED = "\n# the same code under another submission's seed\n"
+
 
 def selftest_topic(*, grader: Grader, topic: Topic, jobs: int, progress: Callable[[str, int, int], None] | None = None) -> TopicSelfTest:
-    """Run the four self-test steps for one topic with an open grader (its devices are the reference's devices)."""
+    """Run the five self-test steps for one topic with an open grader (its devices are the reference's devices) that
+    grades with a course secret (``run`` gives it the self-test's own)."""
     started = time.monotonic()
     course: Course = grader.course
+    if course.secret() is None:
+        raise UsageError(f"{course.path.name}: the self-test needs a grader with a course secret, or public inputs never vary with the seed")
     result = TopicSelfTest(topic.id, topic.title, len(topic.checks), [d for d in grader.devices if d in topic.devices] or grader.devices[:1], topic.selftest.threshold)
     reference_text = topic.solution.read_text(encoding="utf-8")
     label = f"solutions/{topic.id}.py"
@@ -46,6 +59,22 @@ def selftest_topic(*, grader: Grader, topic: Topic, jobs: int, progress: Callabl
     result.problems += _internal_errors(first, "the reference solution")
     second = _grade(grader, topic, reference_text, "reference")
     result.deterministic = _canonical(first) == _canonical(second)
+
+    # Another submission's digest, so another seed for every check: a check that sends the same inputs is passed by a
+    # lookup table of the answers to what it sends.
+    seen = grader.inputs(topic.id)
+    reseeded = _grade(grader, topic, reference_text + _RESEED, "reference")
+    result.reference_failures = {**_unexpected(reseeded, PASSED), **result.reference_failures}
+    result.problems += _internal_errors(reseeded, "the reference solution under another seed")
+    drawn = grader.inputs(topic.id)
+    fixed = [c for c in topic.checks if seen.get(c) == drawn.get(c)]
+    declared = topic.selftest.fixed_inputs
+    result.fixed_inputs = [c for c in fixed if c not in declared]
+    result.declared_fixed = dict(declared)
+    at = f"topics[{course.topics.index(topic)}].selftest.fixed_inputs"
+    for check_id in declared:
+        if check_id not in fixed:
+            result.problems.append(f"{course.path.name}: {at}.{check_id}: the inputs of check {check_id} vary with the seed: remove the declaration")
 
     stub = _grade(grader, topic, topic.stub.read_text(encoding="utf-8"), "stub")
     result.stub_failures = _unexpected(stub, NOT_ATTEMPTED)
@@ -154,10 +183,10 @@ def _callers(source: str) -> dict[str, set[str]]:
 
 
 def run(*, course: Course, topics: Sequence[str], devices: Sequence[str], sandbox: str, jobs: int, progress: Callable[[str, int, int], None] | None = None) -> SelfTestReport:
-    """Self-test the chosen topics (all when ``topics`` is empty) with one grader."""
+    """Self-test the chosen topics (all when ``topics`` is empty) with one grader, under the self-test's secret."""
     started = time.monotonic()
     chosen = [course.topic(t) for t in topics] if topics else list(course.topics)
-    with Grader(course=course, sandbox=sandbox, devices=devices) as grader:
+    with Grader(course=dataclasses.replace(course, given_secret=_SECRET), sandbox=sandbox, devices=devices) as grader:
         results = [selftest_topic(grader=grader, topic=topic, jobs=jobs, progress=progress) for topic in chosen]
         report = SelfTestReport(course.title, grader.mode, jobs, results, notes=list(grader.notes))
     report.seconds = time.monotonic() - started

@@ -1,4 +1,5 @@
-"""Public checks of the backprop topic: fixed inputs, the same every run; students run these themselves.
+"""Public checks of the backprop topic: inputs drawn from the trial's rng (the public seed in a student's own run, the
+same every run; fresh ones when the course grades); students run these themselves.
 
 Every check here grades gradients computed by hand, so it is declared ``autograd=False``: the student's code runs
 with torch's autodiff refused, and a use of it is named (USES_AUTOGRAD). The expected values come from
@@ -369,7 +370,30 @@ def judge_backward_graph_values(t: Trial, graph: Sequence[Node], names: Sequence
         diagnose_fork(t, what, f"('grad', {names[n]!r})", got[("grad", names[n])], values[("grad", names[n])], uses)
 
 
+def with_leaves(graph: Sequence[Node], values: Sequence[float]) -> list[Node]:
+    """``graph`` with its leaves' values replaced, in order."""
+    drawn = iter(values)
+    return [Node("leaf", (), float(next(drawn))) if node.op == "leaf" else node for node in graph]
+
+
+def signed(rng: np.random.Generator, low: float, high: float) -> float:
+    """A magnitude in [low, high] with a random sign: away from 0, where a divisor or a kink would be."""
+    return float(rng.choice([-1.0, 1.0]) * rng.uniform(low, high))
+
+
+def public_example(rng: np.random.Generator) -> tuple[list[Node], list[str]]:
+    """PUBLIC_GRAPH with random leaves (x, a divisor, away from 0) and its nodes' names shuffled (the loss keeps L)."""
+    graph = with_leaves(PUBLIC_GRAPH, [signed(rng, 0.3, 1.5), rng.uniform(-1.5, 1.5), rng.uniform(-1.5, 1.5)])
+    return graph, [*rng.permutation(PUBLIC_NAMES[:-1]).tolist(), PUBLIC_NAMES[-1]]
+
+
+def each_op_example(rng: np.random.Generator) -> list[Node]:
+    """EACH_OP_GRAPH with random leaves: x > 0 (log), y < 0 (relu's flat side, a divisor), z = 0 (relu's kink)."""
+    return with_leaves(EACH_OP_GRAPH, [rng.uniform(0.3, 1.5), -rng.uniform(0.2, 1.5), 0.0])
+
+
 # The public forward graph: a fork (a, x), a node used twice by one operation (q = h * h), and a dead branch (u, v).
+# The checks draw its leaves (public_example); these are the documented ones.
 PUBLIC_NAMES = ["x", "w", "b", "a", "z", "h", "q", "r", "u", "v", "s", "p", "L"]
 PUBLIC_GRAPH = [
     Node("leaf", (), 0.7), Node("leaf", (), -1.3), Node("leaf", (), 0.4),
@@ -471,27 +495,33 @@ def judge_mlp_backward(t: Trial, X: np.ndarray, targets: np.ndarray, W1: np.ndar
 
 # ---- the public checks -----------------------------------------------------------------------------------------
 
-# One graph per operation, with a number on either side for the binary ones: the operation's data and gradients.
-OPS_GRAPHS = [
-    [Node("leaf", (), 1.5), Node("leaf", (), -0.6), Node(op, (0, 1))] for op in BINARY
-] + [
-    [Node("leaf", (), 1.5), Node(op, (2.5, 0))] for op in BINARY
-] + [
-    [Node("leaf", (), 1.5), Node(op, (0, 2.5))] for op in BINARY
-] + [
-    [Node("leaf", (), x), Node(op, args)] for x, op, args in (
-        (1.5, "pow", (0, 3.0)), (1.5, "pow", (0, -1.0)), (1.5, "pow", (0, 0.5)), (-0.7, "neg", (0,)), (0.3, "exp", (0,)),
-        (1.5, "log", (0,)), (0.4, "tanh", (0,)), (0.8, "relu", (0,)), (-0.8, "relu", (0,)), (0.0, "relu", (0,)),
-    )
-]
+
+def ops_graphs(rng: np.random.Generator) -> list[list[Node]]:
+    """One graph per operation, with a number on either side for the binary ones: x > 0 (log, fractional powers),
+    y < 0, constants away from 0 (divisors); relu at a positive, a negative and a zero input."""
+    x, y, c, d = rng.uniform(0.3, 2.0), -rng.uniform(0.3, 1.5), signed(rng, 0.5, 3.0), signed(rng, 0.5, 3.0)
+    return [
+        [Node("leaf", (), x), Node("leaf", (), y), Node(op, (0, 1))] for op in BINARY
+    ] + [
+        [Node("leaf", (), x), Node(op, (c, 0))] for op in BINARY
+    ] + [
+        [Node("leaf", (), x), Node(op, (0, d))] for op in BINARY
+    ] + [
+        [Node("leaf", (), float(v)), Node(op, args)] for v, op, args in (
+            (x, "pow", (0, 3.0)), (x, "pow", (0, -1.0)), (x, "pow", (0, 0.5)), (y, "neg", (0,)), (rng.uniform(-1.0, 1.0), "exp", (0,)),
+            (x, "log", (0,)), (rng.uniform(-1.5, 1.5), "tanh", (0,)), (x, "relu", (0,)), (y, "relu", (0,)), (0.0, "relu", (0,)),
+        )
+    ]
 
 
 @check("value_forward", "Value: the data of every operation, with numbers on either side", autograd=False)
 def value_forward(t: Trial) -> None:
-    graph = [Node("leaf", (), 1.5), Node("leaf", (), -0.6)]
+    # x > 0 (log, fractional powers) and y < 0 (relu's flat side, a divisor); constants away from 0 (divisors)
+    graph = [Node("leaf", (), float(t.rng.uniform(0.3, 2.0))), Node("leaf", (), -float(t.rng.uniform(0.3, 1.5)))]
+    c, d = signed(t.rng, 0.5, 3.0), signed(t.rng, 0.5, 3.0)
     for op in BINARY:
-        graph += [Node(op, (0, 1)), Node(op, (2.0, 1)), Node(op, (0, 3.0))]
-    graph += [Node("pow", (0, 2.0)), Node("neg", (1,)), *(Node(m, (0,)) for m in METHODS), Node("relu", (1,))]
+        graph += [Node(op, (0, 1)), Node(op, (c, 1)), Node(op, (0, d))]
+    graph += [Node("pow", (0, float(t.rng.choice([2.0, 3.0, -1.0, 0.5])))), Node("neg", (1,)), *(Node(m, (0,)) for m in METHODS), Node("relu", (1,))]
     data, _, _ = torch_graph(graph)
     p = t.program()
     nodes = build_value(p, graph)
@@ -502,17 +532,17 @@ def value_forward(t: Trial) -> None:
 
 @check("value_ops_backward", "Value: the gradient through each operation on its own", autograd=False)
 def value_ops_backward(t: Trial) -> None:
-    for graph in OPS_GRAPHS:
+    for graph in ops_graphs(t.rng):
         judge_value_graph(t, graph, f"out = {describe_node(graph, len(graph) - 1).split(' = ')[1]}, out.backward()")
 
 
 @check("value_fan_out", "Value: nodes used by several operations (and twice by one) sum their gradients", autograd=False)
 def value_fan_out(t: Trial) -> None:
-    x = Node("leaf", (), 0.8)
+    x, w = Node("leaf", (), signed(t.rng, 0.3, 1.5)), Node("leaf", (), float(t.rng.uniform(-1.5, 1.5)))
     for graph, what in (
         ([x, Node("add", (0, 0))], "out = x + x"),
         ([x, Node("mul", (0, 0))], "out = x * x"),
-        ([x, Node("leaf", (), -1.2), Node("mul", (0, 1)), Node("tanh", (2,)), Node("exp", (0,)), Node("add", (3, 4)), Node("mul", (5, 0))], "out = (tanh(x*w) + exp(x)) * x"),
+        ([x, w, Node("mul", (0, 1)), Node("tanh", (2,)), Node("exp", (0,)), Node("add", (3, 4)), Node("mul", (5, 0))], "out = (tanh(x*w) + exp(x)) * x"),
     ):
         judge_value_graph(t, graph, what)
 
@@ -525,43 +555,47 @@ def value_graphs(t: Trial) -> None:
 
 @check("value_contract", "Value: .grad is 0 before backward() and for unused nodes; out.grad = 1; TypeError and ValueError", autograd=False)
 def value_contract(t: Trial) -> None:
+    n, c = int(t.rng.integers(1, 10)), signed(t.rng, 0.5, 3.0)  # an int's data, and the constant out = x * c
     p = t.program()
-    x, y = p.call("Value", 2), p.call("Value", -0.5)
+    x, y = p.call("Value", n), p.call("Value", float(t.rng.uniform(-1.5, 1.5)))
     before = p.attr(x, "grad")
-    out = p.operator("mul", x, 3.0)
+    out = p.operator("mul", x, c)
     unused = p.method(y, "tanh")
     p.method(out, "backward")
     got = p.run(p.attr(x, "data"), before, p.attr(out, "grad"), p.attr(x, "grad"), p.attr(y, "grad"), p.attr(unused, "grad"))
-    for (what, want), value in zip((("Value(2).data", 2.0), ("Value(2).grad before backward()", 0.0), ("out.grad after out.backward(), out = x * 3", 1.0), ("x.grad", 3.0), ("y.grad (y is not used by out)", 0.0), ("y.tanh().grad (not used by out)", 0.0)), got):
+    expected = ((f"Value({n}).data", n), (f"Value({n}).grad before backward()", 0.0), (f"out.grad after out.backward(), out = x * {c:.6g}", 1.0), ("x.grad", c), ("y.grad (y is not used by out)", 0.0), ("y.tanh().grad (not used by out)", 0.0))
+    for (what, want), value in zip(expected, got):
         if not _close(t, value, want):
-            t.fail(f"{what}: got {_number(value)}, expected {want:g}")
-    judge_value_graph(t, [Node("leaf", (), 1.7)], "a lone leaf x, x.backward()")
+            t.fail(f"{what}: got {_number(value)}, expected {want:.6g}")
+    judge_value_graph(t, [Node("leaf", (), float(t.rng.uniform(-2.0, 2.0)))], "a lone leaf x, x.backward()")
     p = t.program()
-    t.raises_in("ValueError", p, p.method(p.call("Value", -1.0), "log"))
+    t.raises_in("ValueError", p, p.method(p.call("Value", -float(t.rng.uniform(0.1, 3.0))), "log"))
     p = t.program()
-    x = p.call("Value", 2.0)
+    x = p.call("Value", float(t.rng.uniform(0.5, 3.0)))
     t.raises_in("TypeError", p, p.operator("pow", x, x))
 
 
 @check("backward_graph_structure", "backward_graph: which partial and gradient nodes and edges exist (a fork, x * x, a dead branch)", autograd=False)
 def backward_graph_structure(t: Trial) -> None:
-    judge_backward_graph_structure(t, PUBLIC_GRAPH, PUBLIC_NAMES, "backward_graph(the example graph)")
+    judge_backward_graph_structure(t, *public_example(t.rng), "backward_graph(the example graph)")
 
 
 @check("backward_graph_values", "backward_graph: the local partials and dL/dn against torch.autograd", autograd=False)
 def backward_graph_values(t: Trial) -> None:
-    judge_backward_graph_values(t, PUBLIC_GRAPH, PUBLIC_NAMES, "backward_graph(the example graph)")
-    judge_backward_graph_values(t, EACH_OP_GRAPH, EACH_OP_NAMES, "backward_graph(a graph with every operation, relu at 0)")
+    judge_backward_graph_values(t, *public_example(t.rng), "backward_graph(the example graph)")
+    judge_backward_graph_values(t, each_op_example(t.rng), EACH_OP_NAMES, "backward_graph(a graph with every operation, relu at 0)")
 
 
 @check("backward_graph_contract", "backward_graph: a lone input is its own loss; ValueError for malformed graphs", autograd=False)
 def backward_graph_contract(t: Trial) -> None:
-    graph = [Node("leaf", (), 0.3)]
-    judge_backward_graph_structure(t, graph, ["L"], "backward_graph([one input node])")
-    judge_backward_graph_values(t, graph, ["L"], "backward_graph([one input node])")
-    x = {"name": "x", "op": "input", "value": 1.0}
-    for bad in ([], [x, {"name": "y", "op": "sqrt", "inputs": ["x"]}], [x, {"name": "y", "op": "mul", "inputs": ["x", "z"]}], [x, {"name": "y", "op": "exp", "inputs": ["x", "x"]}], [x, x]):
-        t.raises("ValueError", "backward_graph", bad)
+    graph, name = [Node("leaf", (), float(t.rng.uniform(-2.0, 2.0)))], str(t.rng.choice(PUBLIC_NAMES))
+    judge_backward_graph_structure(t, graph, [name], "backward_graph([one input node])")
+    judge_backward_graph_values(t, graph, [name], "backward_graph([one input node])")
+    x, y, z = (str(v) for v in t.rng.choice(PUBLIC_NAMES, 3, replace=False))
+    given = {"name": x, "op": "input", "value": float(t.rng.uniform(-2.0, 2.0))}
+    bad = ([], [given, {"name": y, "op": "sqrt", "inputs": [x]}], [given, {"name": y, "op": "mul", "inputs": [x, z]}], [given, {"name": y, "op": "exp", "inputs": [x, x]}], [given, given])
+    for i in t.rng.permutation(len(bad)):
+        t.raises("ValueError", "backward_graph", bad[i])
 
 
 @check("linear_backward", "linear_backward by hand: dX, dW, db, and directional derivatives", autograd=False)

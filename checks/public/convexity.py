@@ -1,4 +1,5 @@
-"""Public checks of the convexity topic: fixed inputs, the same every run; students run these themselves.
+"""Public checks of the convexity topic: inputs drawn from the trial's rng (the public seed in a student's own run, the
+same every run; fresh ones when the course grades); students run these themselves.
 
 The known mistakes of this topic are declared here (hidden checks import them), each with the wrong variant that
 reveals it, computed on the grader's own copies of the inputs. Functions handed to student code (f, grad) are trusted
@@ -385,33 +386,67 @@ def frobenius_norm(t: Trial) -> None:
 # ---- contracts: edge cases and each documented limit from both sides --------------------------------------------
 
 
+def permuted_diagonal(t: Trial, values: np.ndarray) -> np.ndarray:
+    """diag(values) in a random order: eigvalsh returns its entries exactly (a rotated one would blur a 0 to +-1e-16)."""
+    return np.diag(t.rng.permutation(values))
+
+
 @check("condition_number_contract", "condition_number: ValueError for non-symmetric or indefinite H (singular values are not the answer); inf when singular; tolerances straddled")
 def condition_number_contract(t: Trial) -> None:
-    h = np.array([[2.0, 1.0], [0.0, 1.0]])
-    expect_value_error(t, "H = [[2, 1], [0, 1]] is not symmetric", "condition_number", h, variants=[(COND_SINGULAR_VALUES, np.linalg.cond(h))])
-    h = np.array([[1.0, 2.0], [2.0, 1.0]])
-    expect_value_error(t, "H = [[1, 2], [2, 1]] is symmetric but indefinite (eigenvalues -1, 3)", "condition_number", h, variants=[(COND_SINGULAR_VALUES, np.linalg.cond(h))])
-    t.close(t.call("condition_number", 3 * np.eye(3)), np.asarray(1.0), what="condition_number(3 I) (expected 1)")
-    t.close(t.call("condition_number", np.array([[2.5]])), np.asarray(1.0), what="condition_number([[2.5]]) (expected 1)")
-    t.close(t.call("condition_number", np.ones((2, 2))), np.asarray(np.inf), what="condition_number([[1, 1], [1, 1]]) (singular: expected inf)")
-    t.close(t.call("condition_number", np.zeros((2, 2))), np.asarray(np.inf), what="condition_number(zeros (2, 2)) (symmetric, PSD, singular: expected inf)")
-    t.close(t.call("condition_number", np.diag([2.0, 1.0, -1e-10])), np.asarray(np.inf), what="condition_number(diag(2, 1, -1e-10)) (PSD within -1e-10 lambda_max, singular: expected inf)")
-    expect_value_error(t, "diag(2, 1, -3e-10) has lambda_min < -1e-10 lambda_max", "condition_number", np.diag([2.0, 1.0, -3e-10]))
-    h = np.array([[4.0, 1.0], [1.0 + 2e-10, 3.0]])
-    t.close(t.call("condition_number", h), np.asarray(t.ref.condition_number(h)), what="condition_number(H) with max |H - H^T| = 2e-10 = 0.5e-10 max |H| (accepted)")
-    expect_value_error(t, "max |H - H^T| = 6e-10 = 1.5e-10 max |H|", "condition_number", np.array([[4.0, 1.0], [1.0 + 6e-10, 3.0]]))
-    for bad, why in ((np.ones((2, 3)), "H of shape (2, 3) is not square"), (np.ones((1, 3)), "H of shape (1, 3) is not square"), (np.ones(3), "H is 1-D"), (np.zeros((0, 0)), "H is empty"), (np.array([[1.0, np.nan], [np.nan, 1.0]]), "H has NaN entries")):
-        expect_value_error(t, why, "condition_number", bad)
+    d = int(t.rng.integers(2, 5))
+    h = spd(t.rng, t.rng.uniform(0.5, 3.0, d))
+    h[0, 1] += t.rng.uniform(0.5, 2.0)
+    expect_value_error(t, f"a random H of shape {h.shape} with H[0, 1] != H[1, 0] is not symmetric", "condition_number", h, variants=[(COND_SINGULAR_VALUES, np.linalg.cond(h))])
+    lam = t.rng.uniform(0.5, 3.0, d)
+    lam[0] = -t.rng.uniform(0.5, 2.0)
+    h = spd(t.rng, lam)
+    expect_value_error(t, f"a random symmetric H of shape {h.shape} is indefinite (an eigenvalue {lam[0]:.3g})", "condition_number", h, variants=[(COND_SINGULAR_VALUES, np.linalg.cond(h))])
+    c = float(t.rng.uniform(0.1, 5.0))
+    t.close(t.call("condition_number", c * np.eye(d)), np.asarray(1.0), what=f"condition_number({c:.6g} I) (expected 1)")
+    t.close(t.call("condition_number", np.array([[c]])), np.asarray(1.0), what=f"condition_number([[{c:.6g}]]) (expected 1)")
+    c = 2.0 ** int(t.rng.integers(-3, 4))  # a power of 2: the zero eigenvalue stays exactly 0
+    t.close(t.call("condition_number", c * np.ones((2, 2))), np.asarray(np.inf), what=f"condition_number([[{c:g}, {c:g}], [{c:g}, {c:g}]]) (singular: expected inf)")
+    t.close(t.call("condition_number", np.zeros((d, d))), np.asarray(np.inf), what=f"condition_number(zeros {(d, d)}) (symmetric, PSD, singular: expected inf)")
+    # lambda_min straddles -1e-10 lambda_max: within it (PSD, singular: inf), then past it by less than twice
+    # (ValueError), so a tolerance doubled or negated shows.
+    top = float(t.rng.uniform(1.0, 4.0))
+    for share, accepted in ((t.rng.uniform(0.2, 0.9), True), (t.rng.uniform(1.2, 1.8), False)):
+        h = permuted_diagonal(t, np.array([top, t.rng.uniform(0.1, top), -share * 1e-10 * top]))
+        what = f"diag of {np.diag(h).tolist()}: lambda_min = {share:.2f} x -1e-10 lambda_max"
+        if accepted:
+            t.close(t.call("condition_number", h), np.asarray(np.inf), what=f"condition_number({what}) (PSD within tolerance, singular: expected inf)")
+        else:
+            expect_value_error(t, f"{what} is past -1e-10 lambda_max", "condition_number", h)
+    # max |H - H^T| straddles 1e-10 max |H| (accepted, then ValueError), the same way.
+    for share, accepted in ((t.rng.uniform(0.2, 0.9), True), (t.rng.uniform(1.2, 1.8), False)):
+        h = spd(t.rng, t.rng.uniform(0.5, 3.0, d))
+        h[1, 0] += share * 1e-10 * np.abs(h).max()
+        what = f"a random H of shape {h.shape} with max |H - H^T| = {share:.2f}e-10 max |H|"
+        if accepted:
+            t.close(t.call("condition_number", h), np.asarray(t.ref.condition_number(h)), what=f"condition_number({what}) (accepted)")
+        else:
+            expect_value_error(t, what, "condition_number", h)
+    with_nan = spd(t.rng, t.rng.uniform(0.5, 3.0, d))
+    with_nan[tuple(t.rng.integers(d, size=2))] = np.nan
+    bad = ((np.ones((d, d + 1)), f"H of shape {(d, d + 1)} is not square"), (np.ones((1, d)), f"H of shape {(1, d)} is not square"), (np.ones(d), "H is 1-D"), (np.zeros((0, 0)), "H is empty"), (with_nan, "H has a NaN entry"))
+    for i in t.rng.permutation(len(bad)):
+        expect_value_error(t, bad[i][1], "condition_number", bad[i][0])
 
 
 @check("smoothness_and_strong_convexity_contract", "smoothness_and_strong_convexity: mu = 0 for a singular A, d = 1; ValueError for non-symmetric or indefinite A")
 def smoothness_and_strong_convexity_contract(t: Trial) -> None:
-    a = np.array([[1.0, 1.0], [1.0, 1.0]])
-    got = parts(t, t.call("smoothness_and_strong_convexity", a), 2, "smoothness_and_strong_convexity([[1, 1], [1, 1]])")
-    t.close(l_mu(got), np.array([2.0, 0.0]), what="smoothness_and_strong_convexity([[1, 1], [1, 1]]) as [L, mu] (expected [2, 0])", variants=[(L_MU_SWAPPED, np.array([0.0, 2.0]))])
-    judge_smoothness(t, np.array([[0.7]]), "smoothness_and_strong_convexity([[0.7]])")
-    for bad, why in ((np.array([[1.0, 0.5], [0.0, 1.0]]), "A is not symmetric"), (np.diag([1.0, -0.5]), "A is indefinite"), (np.ones((3, 2)), "A is not square")):
-        expect_value_error(t, why, "smoothness_and_strong_convexity", bad)
+    c, d = 2.0 ** int(t.rng.integers(-3, 4)), int(t.rng.integers(2, 5))  # c: the zero eigenvalue stays exactly 0
+    what = f"smoothness_and_strong_convexity([[{c:g}, {c:g}], [{c:g}, {c:g}]])"
+    got = parts(t, t.call("smoothness_and_strong_convexity", c * np.ones((2, 2))), 2, what)
+    t.close(l_mu(got), np.array([2 * c, 0.0]), what=f"{what} as [L, mu] (expected [{2 * c:g}, 0])", variants=[(L_MU_SWAPPED, np.array([0.0, 2 * c]))])
+    a = float(t.rng.uniform(0.1, 5.0))
+    judge_smoothness(t, np.array([[a]]), f"smoothness_and_strong_convexity([[{a:.6g}]])")
+    asymmetric = spd(t.rng, t.rng.uniform(0.5, 3.0, d))
+    asymmetric[0, 1] += t.rng.uniform(0.5, 2.0)
+    indefinite = permuted_diagonal(t, np.append(t.rng.uniform(0.5, 3.0, d - 1), -t.rng.uniform(0.1, 1.0)))
+    bad = ((asymmetric, "A is not symmetric"), (indefinite, "A is indefinite"), (np.ones((d + 1, d)), "A is not square"))
+    for i in t.rng.permutation(len(bad)):
+        expect_value_error(t, bad[i][1], "smoothness_and_strong_convexity", bad[i][0])
 
 
 @check("check_first_order_convexity_contract", "check_first_order_convexity: the documented search order, tol straddled, affine f; ValueError for bad points or tol")
@@ -474,15 +509,18 @@ def gd_quadratic_contract(t: Trial) -> None:
 
 @check("taylor_second_order_contract", "taylor_second_order: d = 1, dx = 0; ValueError for x0 not 1-D or dx of another shape")
 def taylor_second_order_contract(t: Trial) -> None:
-    judge_taylor(t, "double_well", (np.array(2.0),), np.array([0.7]), np.array([-0.2]), "taylor_second_order(double well, [0.7], [-0.2]) (d = 1)")
-    judge_taylor(t, "double_well", (np.array(1.0),), np.array([0.3, -1.1]), np.zeros(2), "taylor_second_order(double well, x0, 0) (the approximation is f(x0))")
+    # d = 1 at |x0| >= 0.9, where the curvature 3 x0^2 - a >= 0.9: the missing 1/2 shows.
+    a, x0, dx = float(t.rng.uniform(0.5, 1.5)), float(t.rng.choice([-1.0, 1.0]) * t.rng.uniform(0.9, 1.5)), float(t.rng.uniform(0.1, 0.5))
+    judge_taylor(t, "double_well", (np.array(a),), np.array([x0]), np.array([-dx]), f"taylor_second_order(double well a = {a:.6g}, [{x0:.6g}], [{-dx:.6g}]) (d = 1)")
+    d = int(t.rng.integers(2, 5))
+    judge_taylor(t, "double_well", (np.array(a),), t.rng.uniform(-1.5, 1.5, d), np.zeros(d), "taylor_second_order(double well, x0, 0) (the approximation is f(x0))")
     for x0, dx, why in (
-        (np.zeros((2, 2)), np.zeros((2, 2)), "x0 is 2-D"),
-        (np.zeros(3), np.zeros(2), "dx has shape (2,), x0 (3,)"),
+        (t.rng.standard_normal((d, 2)), t.rng.standard_normal((d, 2)), "x0 is 2-D"),
+        (t.rng.standard_normal(d + 1), t.rng.standard_normal(d), f"dx has shape ({d},), x0 ({d + 1},)"),
         (np.zeros(0), np.zeros(0), "x0 is empty"),
     ):
         p = t.program()
-        f = p.component("double_well", np.array(1.0))
+        f = p.component("double_well", np.array(a))
         try:
             got = p.run(p.call("taylor_second_order", f, t.tensor(x0), t.tensor(dx)))[0]
         except StudentError as exc:

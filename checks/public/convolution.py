@@ -1,4 +1,5 @@
-"""Public checks of the convolution topic: fixed inputs, the same every run; students run these themselves.
+"""Public checks of the convolution topic: inputs drawn from the trial's rng (the public seed in a student's own run,
+the same every run; fresh ones when the course grades); students run these themselves.
 
 The known mistakes of this topic are declared here (hidden checks import them), each with the wrong variant that
 reveals it, computed on the grader's own copies of the inputs.
@@ -94,6 +95,33 @@ def empirical_receptive_field(layers: list[tuple[int, int]]) -> int:
     y[0, 0, y.shape[-1] // 2].backward()
     support = np.flatnonzero(x.grad[0, 0].numpy())
     return int(support[-1] - support[0] + 1)
+
+
+# ---- inputs -------------------------------------------------------------------------------------------------------
+
+
+def ints(t: Trial, low: int, high: int, size: int | None = None):
+    """Uniform integers in [low, high]: one Python int, or a list of ``size``."""
+    drawn = t.rng.integers(low, high + 1, size)
+    return int(drawn) if size is None else [int(v) for v in drawn]
+
+
+def random_layer(t: Trial, *, strided: bool, padded: bool, dilated: bool) -> tuple[int, int, int, int, int]:
+    """(n, k, s, p, d) with at least one output. A dilated layer's kernel spans at least s more samples than its k
+    taps do, so an output size that ignores the dilation is off by at least one."""
+    k, s, p, d = ints(t, 2, 7), ints(t, 2, 4) if strided else 1, ints(t, 1, 3) if padded else 0, ints(t, 2, 3) if dilated else 1
+    while dilated and (d - 1) * (k - 1) < s:
+        k += 1
+    return max(1, d * (k - 1) + 1 - 2 * p + ints(t, 0, 30)), k, s, p, d
+
+
+def random_stack(t: Trial, depth: int, *, strided: bool) -> list[tuple[int, int]]:
+    """``depth`` (kernel, stride) layers; ``strided``: a layer before the last strides by 2 or 3, so the strides of
+    earlier layers change the receptive field."""
+    strides = ints(t, 1, 3, depth) if strided else [1] * depth
+    if strided:
+        strides[ints(t, 0, depth - 2)] = ints(t, 2, 3)
+    return list(zip(ints(t, 2, 5, depth), strides))
 
 
 # ---- shared bodies (hidden checks call these with random inputs) --------------------------------------------------
@@ -204,8 +232,8 @@ def bad_mode(t: Trial) -> None:
 
 @check("output_size", "output_size with stride, padding and dilation")
 def output_size(t: Trial) -> None:
-    for n, k, s, p, d in ((32, 3, 1, 1, 1), (32, 3, 2, 1, 1), (28, 5, 1, 0, 2), (7, 3, 2, 0, 2), (10, 4, 3, 2, 1)):
-        judge_output_size(t, n, k, s, p, d)
+    for strided, padded, dilated in ((False, True, False), (True, True, False), (False, False, True), (True, False, True), (True, True, True)):
+        judge_output_size(t, *random_layer(t, strided=strided, padded=padded, dilated=dilated))
 
 
 @check("conv2d_forward_grad", "conv2d forward and its autograd gradients (stride, padding, dilation)")
@@ -235,9 +263,8 @@ def conv2d_backward(t: Trial) -> None:
 
 @check("receptive_field", "receptive_field of a stack of strided layers")
 def receptive_field(t: Trial) -> None:
-    for layers in ([(3, 1), (3, 1)], [(3, 1), (3, 2), (5, 2), (3, 1)]):
-        judge_receptive_field(t, layers)
-
+    judge_receptive_field(t, random_stack(t, ints(t, 2, 3), strided=False))
+    judge_receptive_field(t, random_stack(t, ints(t, 3, 5), strided=True))
 
 
 # ---- contracts: default arguments, and each documented limit from both sides ------------------------------------
@@ -263,12 +290,24 @@ def fft_conv1d_contract(t: Trial) -> None:
 
 @check("output_size_contract", "output_size: default stride, padding, dilation; a kernel that just fits; ValueError past the limits")
 def output_size_contract(t: Trial) -> None:
-    t.close(t.call("output_size", 9, 4), np.asarray(t.ref.output_size(9, 4)), what="output_size(9, 4) (default stride=1, padding=0, dilation=1)", variants=output_size_variants(9, 4, 1, 0, 1))
-    judge_output_size(t, 5, 3, 1, 1, 3)  # the dilated kernel spans 7 = n + 2p samples: one output
-    judge_output_size(t, 1, 1, 1, 0, 1)
-    t.raises("ValueError", "output_size", 5, 8, stride=1, padding=1, dilation=1)  # spans 8 > 7
-    for n, k, s, p, d in ((0, 1, 1, 0, 1), (3, 0, 1, 0, 1), (3, 1, 0, 0, 1), (3, 1, 1, -1, 1), (3, 1, 1, 0, 0)):
-        t.raises("ValueError", "output_size", n, k, stride=s, padding=p, dilation=d)
+    k = ints(t, 1, 6)
+    n = k + ints(t, 0, 20)
+    t.close(t.call("output_size", n, k), np.asarray(t.ref.output_size(n, k)), what=f"output_size({n}, {k}) (default stride=1, padding=0, dilation=1)", variants=output_size_variants(n, k, 1, 0, 1))
+    # A dilated kernel that spans exactly the input padded on each side (n >= 2): one output; one sample less and it
+    # does not fit. Its k taps alone span at least s samples fewer, so ignoring the dilation gives two outputs or more.
+    k, d = ints(t, 3, 5), ints(t, 2, 3)
+    s, p = ints(t, 1, min(3, (d - 1) * (k - 1))), ints(t, 1, (d * (k - 1) - 1) // 2)
+    n = d * (k - 1) + 1 - 2 * p
+    judge_output_size(t, n, k, s, p, d)
+    judge_output_size(t, 1, 1, ints(t, 1, 3), 0, ints(t, 1, 3))  # the smallest input and kernel
+    t.raises("ValueError", "output_size", n - 1, k, stride=s, padding=p, dilation=d)
+    # One argument past its limit at a time, in a random order, the others valid (with room for padding = -1).
+    k, d = ints(t, 1, 5), ints(t, 1, 3)
+    valid = {"n": d * (k - 1) + 3 + ints(t, 0, 20), "k": k, "stride": ints(t, 1, 3), "padding": ints(t, 0, 2), "dilation": d}
+    names = list(valid)
+    for i in t.rng.permutation(len(names)):
+        args = {**valid, names[i]: -1 if names[i] == "padding" else 0}
+        t.raises("ValueError", "output_size", args.pop("n"), args.pop("k"), **args)
 
 
 @check("conv2d_contract", "conv2d: defaults (no bias, stride 1, no padding or dilation); a kernel that just fits; ValueError past it")
@@ -310,6 +349,12 @@ def conv_matrix_contract(t: Trial) -> None:
 
 @check("receptive_field_contract", "receptive_field: a 1x1 layer adds nothing; ValueError for a kernel or stride below 1")
 def receptive_field_contract(t: Trial) -> None:
-    judge_receptive_field(t, [(1, 1), (3, 2)])
-    for layers in ([[3, 1], [0, 1]], [[3, 0]]):
+    # A 1-tap layer at a random place adds nothing; only the last layer strides, which does not enter either.
+    layers = random_stack(t, ints(t, 1, 3), strided=False)
+    layers.insert(ints(t, 0, len(layers)), (1, 1))
+    layers[-1] = (layers[-1][0], ints(t, 1, 3))
+    judge_receptive_field(t, layers)
+    for bad in ([0, ints(t, 1, 3)], [ints(t, 1, 5), 0]):  # a kernel, then a stride, below 1, at a random place
+        layers = [list(layer) for layer in random_stack(t, ints(t, 1, 3), strided=False)]
+        layers.insert(ints(t, 0, len(layers)), bad)
         t.raises("ValueError", "receptive_field", layers)

@@ -1,4 +1,5 @@
-"""Public checks of the information topic: fixed inputs, the same every run; students run these themselves.
+"""Public checks of the information topic: inputs drawn from the trial's rng (the public seed in a student's own run,
+the same every run; fresh ones when the course grades); students run these themselves.
 
 The known mistakes of this topic are declared here (hidden checks import them), each with the wrong variant that
 reveals it, computed on the grader's own copies of the inputs. Test distributions always carry zero entries: that is
@@ -205,9 +206,14 @@ def kl_divergence(t: Trial) -> None:
 
 @check("kl_infinite", "kl_divergence is +inf exactly where p puts mass on an outcome q rules out")
 def kl_infinite(t: Trial) -> None:
-    p = np.array([[0.5, 0.5, 0.0, 0.0], [0.25, 0.25, 0.5, 0.0], [0.1, 0.2, 0.3, 0.4]])
-    q = np.array([[0.5, 0.0, 0.5, 0.0], [0.1, 0.2, 0.3, 0.4], [0.25, 0.25, 0.5, 0.0]])
-    judge_kl(t, p, q, f"kl_divergence(p, q) with p = {p.tolist()}, q = {q.tolist()} (rows 0 and 2: p > 0 = q)")
+    k = int(t.rng.integers(4, 7))
+    p, q = distributions(t.rng, (3, k)), distributions(t.rng, (3, k))
+    a, b, c = t.rng.choice(k, 3, replace=False)
+    p[0, a] = q[0, a] = q[0, b] = 0.0  # row 0: +inf at b, and p = 0 = q at a
+    p[1, [a, b]] = q[1, a] = 0.0  # row 1: finite, p = 0 = q at a and p = 0 < q at b
+    q[2, [a, c]] = 0.0  # row 2: +inf at a and c
+    p, q = p / p.sum(axis=-1, keepdims=True), q / q.sum(axis=-1, keepdims=True)
+    judge_kl(t, p, q, f"kl_divergence(p, q) with p = {np.round(p, 4).tolist()}, q = {np.round(q, 4).tolist()} (rows 0 and 2: p > 0 = q)")
 
 
 @check("identity", "H(p, q) = H(p) + KL(p||q) for your own three functions, and each against the reference")

@@ -1,4 +1,5 @@
-"""Public checks of the optimizers topic: fixed problems and hyper-parameters, the same every run.
+"""Public checks of the optimizers topic: problems, starting points and schedules drawn from the trial's rng (the
+public seed in a student's own run, the same every run; fresh ones when the course grades).
 
 Each step function is checked on trajectories: the check holds the objective, calls the student's step once per
 iteration with the gradient at the student's own current point, and passes back the state the student returned.
@@ -418,8 +419,10 @@ def polyak_average(t: Trial) -> None:
 
 @check("robbins_monro", "robbins_monro: partial sums of t^(-p) and the verdict 1/2 < p <= 1 (1/sqrt(t) fails, 1/t passes)")
 def robbins_monro(t: Trial) -> None:
-    judge_robbins_monro(t, np.array([0.0, 0.25, 0.5, 0.6, 0.75, 1.0, 1.5, 2.0]), 1000)
-    judge_robbins_monro(t, np.array([1.0, 0.5]), 1)
+    # p = 0, 1/2 and 1 exactly (the edges of the verdict), one exponent inside each region they bound, one anywhere.
+    regions = t.rng.uniform([0.05, 0.55, 1.05, -0.5], [0.45, 0.95, 2.5, 2.5])
+    judge_robbins_monro(t, t.rng.permutation(np.concatenate([[0.0, 0.5, 1.0], regions])), int(t.rng.integers(200, 1500)))
+    judge_robbins_monro(t, t.rng.permutation(np.array([1.0, 0.5, t.rng.uniform(-0.5, 2.5)])), 1)
 
 
 # ---- contracts: defaults, no in-place changes, and each documented limit from both sides --------------------------
@@ -561,19 +564,25 @@ def polyak_average_contract(t: Trial) -> None:
 
 @check("robbins_monro_contract", "robbins_monro: T = 1, one schedule; ValueError for T < 1, non-integer T, a non-1-D or non-finite schedule")
 def robbins_monro_contract(t: Trial) -> None:
-    judge_robbins_monro(t, np.array([0.5000001]), 2)
-    judge_robbins_monro(t, np.array([-1.0, 0.9999999, 1.0000001]), 3)
-    for schedule, horizon, why in (
-        (np.array([1.0]), 0, "horizon T = 0"),
-        (np.array([1.0]), -3, "horizon T = -3"),
-        (np.array([1.0]), 2.5, "horizon T = 2.5 is not an integer"),
-        (np.array([1.0]), True, "horizon T = True is a bool, not an integer"),
-        (np.array(1.0), 5, "the schedule is a scalar, not a 1-D array"),
-        (np.ones((2, 2)), 5, "the schedule is 2-D"),
-        (np.array([1.0, np.nan]), 5, "the schedule has a NaN exponent"),
-        (np.array([np.inf]), 5, "the schedule has an infinite exponent"),
-    ):
-        expect_value_error(t, why, "robbins_monro", schedule, horizon)
+    # Just past the edges of the verdict: p a hair above 1/2, a hair either side of 1.
+    hair = float(10 ** t.rng.uniform(-8, -6))
+    judge_robbins_monro(t, np.array([0.5 + hair]), int(t.rng.integers(2, 6)))
+    judge_robbins_monro(t, t.rng.permutation(np.array([-t.rng.uniform(0.1, 2.0), 1 - hair, 1 + hair])), int(t.rng.integers(2, 6)))
+    schedule, horizon, negative = t.rng.uniform(-0.5, 2.5, 3), int(t.rng.integers(1, 50)), -int(t.rng.integers(1, 5))
+    with_nan = schedule.copy()
+    with_nan[t.rng.integers(3)] = np.nan
+    bad = (
+        (schedule, 0, "horizon T = 0"),
+        (schedule, negative, f"horizon T = {negative}"),
+        (schedule, horizon + 0.5, f"horizon T = {horizon + 0.5} is not an integer"),
+        (schedule, True, "horizon T = True is a bool, not an integer"),
+        (schedule[0], horizon, "the schedule is a scalar, not a 1-D array"),
+        (t.rng.uniform(-0.5, 2.5, (2, 2)), horizon, "the schedule is 2-D"),
+        (with_nan, horizon, "the schedule has a NaN exponent"),
+        (np.append(schedule[:1], np.inf), horizon, "the schedule has an infinite exponent"),
+    )
+    for i in t.rng.permutation(len(bad)):
+        expect_value_error(t, bad[i][2], "robbins_monro", *bad[i][:2])
 
 
 # ---- convergence: steps to reach the tolerance against the condition number -----------------------------------------
@@ -649,9 +658,15 @@ def judge_convergence(t: Trial, kappas: list[float], tol: float | None = None, m
         t.fail(first)
 
 
-@check("convergence", "steps_to_tolerance: gd, heavy_ball and adam on condition numbers 1, 10, 100, 1000 (counts exactly the reference's)")
+def decades(t: Trial) -> list[float]:
+    """One condition number in each of [1, 10), [10, 100), [100, 1000]: the momentum and Adam mistakes a count inherits
+    change it there."""
+    return [float(np.exp(t.rng.uniform(np.log(lo), np.log(10 * lo)))) for lo in (1.0, 10.0, 100.0)]
+
+
+@check("convergence", "steps_to_tolerance: gd, heavy_ball and adam on condition numbers 1 and one in each decade up to 1000 (counts exactly the reference's)")
 def convergence(t: Trial) -> None:
-    judge_convergence(t, [1.0, 10.0, 100.0, 1000.0])
+    judge_convergence(t, [1.0, *decades(t)])
 
 
 def judge_count(t: Trial, args: tuple, options: dict[str, Any], why: str) -> None:
@@ -669,23 +684,33 @@ def judge_count(t: Trial, args: tuple, options: dict[str, Any], why: str) -> Non
 
 @check("steps_to_tolerance_contract", "steps_to_tolerance: defaults tol = 1e-6, max_steps = 10_000; max_steps + 1 when not reached; 0 at x0; ValueError")
 def steps_to_tolerance_contract(t: Trial) -> None:
-    judge_count(t, ("gd", 30.0), {}, "the defaults tol = 1e-6, max_steps = 10_000")
-    judge_count(t, ("gd", 4), {"tol": 1e-3}, "an int kappa")
-    judge_count(t, ("gd", 1000.0), {"tol": 1e-12}, "not reached in the default max_steps = 10_000 steps: 10001")
-    judge_count(t, ("gd", 1000.0), {"max_steps": 100}, "not reached in 100 steps: 101")
-    judge_count(t, ("gd", 1000.0), {"max_steps": 0}, "max_steps = 0 and f(x0) > tol: 1")
-    judge_count(t, ("gd", 10.0), {"tol": 5.5}, "f(x0) - f* = 5.5 <= tol: 0 steps")
-    judge_count(t, ("gd", 10.0), {"tol": 1e-4, "max_steps": t.ref.steps_to_tolerance("gd", 10.0, tol=1e-4)}, "reached at exactly max_steps")
-    for args, options, why in (
-        (("nesterov", 10.0), {}, "method 'nesterov' is not one of gd, heavy_ball, adam"),
-        (("GD", 10.0), {}, "method 'GD' (the names are lower case)"),
-        (("gd", 0.5), {}, "kappa = 0.5 < 1"),
+    def kappa(low: float, high: float) -> float:
+        return float(np.exp(t.rng.uniform(np.log(low), np.log(high))))
+
+    judge_count(t, ("gd", kappa(2.0, 50.0)), {}, "the defaults tol = 1e-6, max_steps = 10_000")
+    judge_count(t, ("gd", int(t.rng.integers(2, 10))), {"tol": float(10 ** t.rng.uniform(-4, -2))}, "an int kappa")
+    # gd needs about (kappa / 2) ln((1 + kappa) / (2 tol)) >= 13,000 steps here
+    judge_count(t, ("gd", kappa(800.0, 1000.0)), {"tol": float(10 ** t.rng.uniform(-13, -12))}, "not reached in the default max_steps = 10_000 steps: 10001")
+    cap = int(t.rng.integers(20, 200))
+    judge_count(t, ("gd", kappa(500.0, 1000.0)), {"max_steps": cap}, f"not reached in {cap} steps: {cap + 1}")
+    judge_count(t, ("gd", kappa(2.0, 1000.0)), {"max_steps": 0}, "max_steps = 0 and f(x0) > tol: 1")
+    whole = int(t.rng.integers(2, 20))  # f(x0) - f* = (1 + kappa) / 2, exact for an int kappa
+    judge_count(t, ("gd", whole), {"tol": (1 + whole) / 2}, f"f(x0) - f* = {(1 + whole) / 2:g} <= tol: 0 steps")
+    reach, tol = kappa(2.0, 50.0), float(10 ** t.rng.uniform(-6, -3))
+    judge_count(t, ("gd", reach), {"tol": tol, "max_steps": t.ref.steps_to_tolerance("gd", reach, tol=tol)}, "reached at exactly max_steps")
+    valid, below = kappa(2.0, 100.0), float(t.rng.uniform(0.05, 0.95))
+    bad = (
+        (("nesterov", valid), {}, "method 'nesterov' is not one of gd, heavy_ball, adam"),
+        (("GD", valid), {}, "method 'GD' (the names are lower case)"),
+        (("gd", below), {}, f"kappa = {below:.6g} < 1"),
         (("heavy_ball", float("nan")), {}, "kappa is NaN"),
         (("adam", float("inf")), {}, "kappa is infinite"),
-        (("gd", 10.0), {"tol": 0.0}, "tol = 0"),
-        (("gd", 10.0), {"tol": -1e-6}, "tol < 0"),
-        (("gd", 10.0), {"max_steps": -1}, "max_steps = -1"),
-        (("gd", 10.0), {"max_steps": 2.5}, "max_steps = 2.5 is not an integer"),
-        (("gd", 10.0), {"max_steps": True}, "max_steps = True is a bool, not an integer"),
-    ):
+        (("gd", valid), {"tol": 0.0}, "tol = 0"),
+        (("gd", valid), {"tol": -tol}, "tol < 0"),
+        (("gd", valid), {"max_steps": -1}, "max_steps = -1"),
+        (("gd", valid), {"max_steps": cap + 0.5}, f"max_steps = {cap + 0.5} is not an integer"),
+        (("gd", valid), {"max_steps": True}, "max_steps = True is a bool, not an integer"),
+    )
+    for i in t.rng.permutation(len(bad)):
+        args, options, why = bad[i]
         expect_value_error(t, why, "steps_to_tolerance", *args, **options)

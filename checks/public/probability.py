@@ -1,8 +1,9 @@
-"""Public checks of the probability topic: fixed inputs, the same every run; students run these themselves.
+"""Public checks of the probability topic: inputs drawn from the trial's rng (the public seed in a student's own run,
+the same every run; fresh ones when the course grades); students run these themselves.
 
 The known mistakes of this topic are declared here (hidden checks import them), each with the wrong variant that
 reveals it, computed on the grader's own copies of the inputs. Closed forms are compared in float64 at the course
-tolerance; Monte Carlo checks draw a fixed sample and allow 5 standard errors, derived from the sample size.
+tolerance; Monte Carlo checks draw a sample from the trial's rng and allow 5 standard errors, derived from its size.
 """
 
 from __future__ import annotations
@@ -219,31 +220,39 @@ def variance_of_linear_combination(t: Trial) -> None:
     t.close(t.call("variance_of_linear_combination", a, cov), np.asarray(s2), what=what, rtol=0, atol=tol)
 
 
-MGF_CASES = (
-    ("bernoulli", {"p": 0.3}),
-    ("binomial", {"n": 5, "p": 0.35}),
-    ("poisson", {"lam": 2.5}),
-    ("normal", {"mu": 0.5, "sigma": 1.5}),
-    ("gamma", {"shape": 2.5, "scale": 0.5}),
-)
+def mgf_cases(t: Trial) -> list[tuple[str, dict[str, float]]]:
+    """One random member of each family. sigma >= 1.3 and a Gamma scale in [0.5, 0.7], far from 1, so that sigma taken
+    for the variance and the scale taken for a rate change M(t) by many standard errors of a Monte Carlo mean at
+    t in [0.35, 0.45] (where E[exp(2tX)] is finite: 2t < 1/scale)."""
+    return [
+        ("bernoulli", {"p": float(t.rng.uniform(0.2, 0.8))}),
+        ("binomial", {"n": int(t.rng.integers(2, 9)), "p": float(t.rng.uniform(0.2, 0.6))}),
+        ("poisson", {"lam": float(t.rng.uniform(1.0, 4.0))}),
+        ("normal", {"mu": float(t.rng.uniform(-1.0, 1.0)), "sigma": float(t.rng.uniform(1.3, 1.8))}),
+        ("gamma", {"shape": float(t.rng.uniform(1.5, 3.5)), "scale": float(t.rng.uniform(0.5, 0.7))}),
+    ]
 
 
 @check("mgf_closed_form", "mgf of the five families at several t (the Gamma within its domain t < 1/scale)")
 def mgf_closed_form(t: Trial) -> None:
-    tt = np.array([-1.0, -0.3, 0.0, 0.25, 0.45])  # below min(scale, 1/scale) = 0.5, where the rate form is finite too
-    for dist, params in MGF_CASES:
+    cases = mgf_cases(t)
+    # t = 0 and four below 0.9 min(scale, 1/scale) of the Gamma, where its rate form is finite too
+    scale = dict(cases)["gamma"]["scale"]
+    edge = 0.9 * min(scale, 1 / scale)
+    tt = np.sort(np.append(t.rng.uniform(-1.2, edge, 4), 0.0))
+    for dist, params in cases:
         judge_mgf(t, dist, tt, **params)
 
 
 @check("mgf_monte_carlo", "mgf against the sample mean of exp(tX), within 5 standard errors")
 def mgf_monte_carlo(t: Trial) -> None:
-    n, tt = 20_000, 0.4
-    for dist, params in MGF_CASES:
+    n, tt = 20_000, float(t.rng.uniform(0.35, 0.45))
+    for dist, params in mgf_cases(t):
         sample = np.exp(tt * sample_family(t, dist, params, n))
         estimate = sample.mean()
-        # Var[exp(tX)] = M(2t) - M(t)^2, finite here (2t = 0.8 < 1/scale for the Gamma).
+        # Var[exp(tX)] = M(2t) - M(t)^2, finite here (2t <= 0.9 < 1/scale for the Gamma).
         se = np.sqrt((t.ref.mgf(dist, 2 * tt, **params) - t.ref.mgf(dist, tt, **params) ** 2) / n)
-        call = f"mgf({dist!r}, t={tt}, {', '.join(f'{k}={v}' for k, v in params.items())})"
+        call = f"mgf({dist!r}, t={tt:.6g}, {', '.join(f'{k}={v:.6g}' for k, v in params.items())})"
         what = f"{call} against the mean {estimate:.6g} of exp(tX) over {n} draws, within {SIGMAS:g} standard errors ({SIGMAS * se:.3g})"
         _within(float(t.ref.mgf(dist, tt, **params)), estimate, SIGMAS * se, what)
         t.close(t.call("mgf", dist, tt, **params), np.asarray(estimate), what=what, rtol=0, atol=SIGMAS * se, variants=mgf_variants(dist, np.asarray(tt), params))
@@ -310,19 +319,21 @@ def gaussian_condition_monte_carlo(t: Trial) -> None:
 
 @check("chebyshev_bound", "chebyshev_bound in closed form, and above the tail frequency of a distribution that attains it")
 def chebyshev_bound(t: Trial) -> None:
-    for variance, eps in ((1.0, 2.0), (0.3, 0.7), (2.0, 1.0), (4.0, 1.5)):
-        judge_chebyshev(t, variance, eps)
+    for ratio in (t.rng.uniform(0.05, 0.95, 2), t.rng.uniform(1.1, 4.0, 2)):  # variance / eps^2 below the cap, then above
+        for r in ratio:
+            variance = float(t.rng.uniform(0.1, 4.0))
+            judge_chebyshev(t, variance, float(np.sqrt(variance / r)))
     # X = +-eps with probability sigma^2 / eps^2 (half each), 0 otherwise: P(|X| >= eps) is exactly the bound.
-    n, variance, eps = 20_000, 0.5, 1.25
-    q = variance / eps**2
+    n, eps, q = 20_000, float(t.rng.uniform(0.8, 2.0)), float(t.rng.uniform(0.2, 0.6))
+    variance = q * eps**2
     x = np.where(t.rng.random(n) < q, eps * t.rng.choice([-1.0, 1.0], n), 0.0)
     freq = float(np.mean(np.abs(x) >= eps))
     se = np.sqrt(q * (1 - q) / n)
     got = t.call("chebyshev_bound", variance, eps)
     if not isinstance(got, np.ndarray) or got.shape != ():
-        t.fail(f"chebyshev_bound(variance={variance}, eps={eps}): returned {describe(got)}; expected a number")
+        t.fail(f"chebyshev_bound(variance={variance:.6g}, eps={eps:.6g}): returned {describe(got)}; expected a number")
     if not float(got) >= freq - SIGMAS * se:
-        t.fail(f"chebyshev_bound(variance={variance}, eps={eps}) = {float(got):.6g}: the observed P(|X - mu| >= eps) over {n} draws of X = +-eps (prob. {q:.4g}) or 0 is {freq:.4g}; a bound must be at least that, less {SIGMAS:g} standard errors ({SIGMAS * se:.3g})")
+        t.fail(f"chebyshev_bound(variance={variance:.6g}, eps={eps:.6g}) = {float(got):.6g}: the observed P(|X - mu| >= eps) over {n} draws of X = +-eps (prob. {q:.4g}) or 0 is {freq:.4g}; a bound must be at least that, less {SIGMAS:g} standard errors ({SIGMAS * se:.3g})")
 
 
 # ---- contracts: boundary cases, zero probabilities, and each documented limit from both sides ---------------------
@@ -345,11 +356,19 @@ def marginal_contract(t: Trial) -> None:
 
 @check("bayes_posterior_contract", "bayes_posterior: density likelihoods above 1; ValueError for a bad prior or likelihood, or zero evidence")
 def bayes_posterior_contract(t: Trial) -> None:
-    judge_bayes_posterior(t, np.array([2.5, 0.0, 1.5]), np.array([0.2, 0.5, 0.3]))
-    t.raises("ValueError", "bayes_posterior", np.array([0.0, 0.7, 0.0]), np.array([0.6, 0.0, 0.4]))  # P(X) = 0
-    t.raises("ValueError", "bayes_posterior", np.array([0.5, -0.1, 0.3]), np.array([0.2, 0.5, 0.3]))
-    t.raises("ValueError", "bayes_posterior", np.array([0.5, 0.1, 0.3]), np.array([0.2, 0.5, 0.4]))
-    t.raises("ValueError", "bayes_posterior", np.array([0.5, 0.1]), np.array([0.2, 0.5, 0.3]))
+    k = int(t.rng.integers(3, 6))
+    lik = t.rng.uniform(1.2, 3.0, k)  # densities: above 1
+    lik[t.rng.integers(k)] = 0.0
+    judge_bayes_posterior(t, lik, random_pmf(t, k))
+    # P(X) = 0: every hypothesis with a prior > 0 has likelihood 0, and the others a likelihood > 0.
+    ruled_out = t.rng.permutation(k) < int(t.rng.integers(1, k))
+    priors = random_pmf(t, k) * ~ruled_out
+    t.raises("ValueError", "bayes_posterior", np.where(ruled_out, t.rng.uniform(0.1, 1.0, k), 0.0), priors / priors.sum())
+    negative = t.rng.uniform(0.1, 1.0, k)
+    negative[t.rng.integers(k)] = -float(t.rng.uniform(0.05, 0.5))
+    t.raises("ValueError", "bayes_posterior", negative, random_pmf(t, k))
+    t.raises("ValueError", "bayes_posterior", t.rng.uniform(0.1, 1.0, k), random_pmf(t, k) * float(t.rng.uniform(1.05, 1.3)))  # priors sum > 1
+    t.raises("ValueError", "bayes_posterior", t.rng.uniform(0.1, 1.0, k - 1), random_pmf(t, k))
 
 
 @check("variance_of_linear_combination_contract", "variance_of_linear_combination: singular cov; the -1e-8 eigenvalue limit from both sides; ValueError for a non-symmetric cov")
@@ -370,17 +389,24 @@ def variance_of_linear_combination_contract(t: Trial) -> None:
 
 @check("mgf_contract", "mgf: parameters at the edges of their ranges; ValueError past them and at t = 1/scale for the Gamma")
 def mgf_contract(t: Trial) -> None:
-    tt = np.array([-0.5, 0.2, 1.0])
-    for dist, params in (("bernoulli", {"p": 0.0}), ("bernoulli", {"p": 1.0}), ("binomial", {"n": 0, "p": 0.5}), ("poisson", {"lam": 0.0}), ("normal", {"mu": -1.0, "sigma": 0.5})):
+    # Each bad parameter lies past its limit by less than 1, so a limit moved by 1 lets it through.
+    tt = t.rng.uniform(-1.5, 1.5, 3)
+    p, past = float(t.rng.uniform(0.1, 0.9)), float(t.rng.uniform(0.05, 0.95))
+    # sigma in [0.3, 0.7]: taken for the variance (or squared twice), it changes M(t)
+    edges = (("bernoulli", {"p": 0.0}), ("bernoulli", {"p": 1.0}), ("binomial", {"n": 0, "p": p}), ("poisson", {"lam": 0.0}), ("normal", {"mu": float(t.rng.uniform(-2.0, 2.0)), "sigma": float(t.rng.uniform(0.3, 0.7))}))
+    for dist, params in edges:
         judge_mgf(t, dist, tt, **params)
-    judge_mgf(t, "gamma", np.array([-2.0, 0.5, 3.99]), shape=0.5, scale=0.25)  # just below 1 / scale = 4
-    judge_mgf(t, "binomial", 0.7, n=3, p=0.6)  # a scalar t
-    t.raises("ValueError", "mgf", "gamma", np.array([0.5, 4.0]), shape=0.5, scale=0.25)
-    for dist, params in (
-        ("bernoulli", {"p": -0.5}), ("bernoulli", {"p": 1.5}), ("binomial", {"n": -1, "p": 0.5}), ("binomial", {"n": 2.5, "p": 0.5}),
-        ("poisson", {"lam": -0.5}), ("normal", {"mu": 0.0, "sigma": 0.0}), ("gamma", {"shape": 0.0, "scale": 0.5}), ("gamma", {"shape": 1.0, "scale": 0.0}),
-        ("cauchy", {"loc": 0.0}), ("gamma", {"shape": 1.0}), ("bernoulli", {"p": 0.5, "n": 2}),
-    ):
+    shape, scale = float(t.rng.uniform(0.2, 0.9)), float(t.rng.uniform(0.2, 0.5))  # a shape below 1
+    judge_mgf(t, "gamma", np.array([-1 - past, float(t.rng.uniform(0.0, 0.9)) / scale, 0.9975 / scale]), shape=shape, scale=scale)  # just below 1 / scale
+    judge_mgf(t, "binomial", float(t.rng.uniform(-1.5, 1.5)), n=int(t.rng.integers(1, 6)), p=p)  # a scalar t
+    t.raises("ValueError", "mgf", "gamma", np.array([0.5 / scale, 1 / scale]), shape=shape, scale=scale)
+    bad = (
+        ("bernoulli", {"p": -past}), ("bernoulli", {"p": 1 + past}), ("binomial", {"n": -1, "p": p}), ("binomial", {"n": int(t.rng.integers(0, 5)) + 0.5, "p": p}),
+        ("poisson", {"lam": -past}), ("normal", {"mu": float(t.rng.normal()), "sigma": 0.0}), ("gamma", {"shape": 0.0, "scale": scale}), ("gamma", {"shape": shape, "scale": 0.0}),
+        ("cauchy", {"loc": float(t.rng.normal())}), ("gamma", {"shape": shape}), ("bernoulli", {"p": p, "n": 2}),
+    )
+    for i in t.rng.permutation(len(bad)):
+        dist, params = bad[i]
         t.raises("ValueError", "mgf", dist, tt, **params)
 
 
@@ -437,6 +463,8 @@ def gaussian_condition_contract(t: Trial) -> None:
 
 @check("chebyshev_bound_contract", "chebyshev_bound: variance 0 gives 0; ValueError for eps <= 0, a negative or infinite variance")
 def chebyshev_bound_contract(t: Trial) -> None:
-    judge_chebyshev(t, 0.0, 0.5)
-    for variance, eps in ((1.0, 0.0), (1.0, -0.5), (-0.5, 1.0), (float("inf"), 1.0)):
-        t.raises("ValueError", "chebyshev_bound", variance, eps)
+    variance, eps, past = (float(v) for v in t.rng.uniform([0.1, 0.1, 0.05], [3.0, 3.0, 0.95]))
+    judge_chebyshev(t, 0.0, eps)
+    bad = ((variance, 0.0), (variance, -eps), (-past, eps), (float("inf"), eps))  # a variance less than 1 below 0
+    for i in t.rng.permutation(len(bad)):
+        t.raises("ValueError", "chebyshev_bound", *bad[i])

@@ -64,6 +64,11 @@ BAD = [
     ("equivalent-not-a-mapping", lambda d: d["topics"][0].update(selftest={"equivalent": ["conv1d:constant:abcdef"]}), r"topics\[0\]\.selftest\.equivalent: expected a mapping of mutant id -> why it is equivalent, got a list"),
     ("equivalent-bad-id", lambda d: d["topics"][0].update(selftest={"equivalent": {"conv1d line 3": "same"}}), r"topics\[0\]\.selftest\.equivalent: 'conv1d line 3' is not a mutant id \(expected <function>:<kind>:<6 hex digits>"),
     ("equivalent-no-reason", lambda d: d["topics"][0].update(selftest={"equivalent": {"conv1d:constant:abcdef": None}}), r"topics\[0\]\.selftest\.equivalent\.conv1d:constant:abcdef: expected a non-empty string, got nothing"),
+    ("fixed-inputs-not-a-mapping", lambda d: d["topics"][0].update(selftest={"fixed_inputs": ["output_size"]}), r"topics\[0\]\.selftest\.fixed_inputs: expected a mapping of check id -> why its inputs cannot vary with the seed, got a list"),
+    ("fixed-inputs-unknown-check", lambda d: d["topics"][0].update(selftest={"fixed_inputs": {"conv9d": "a lookup table"}}), r"topics\[0\]\.selftest\.fixed_inputs\.conv9d: no check 'conv9d' in this topic; expected one of: conv1d_full, conv1d_modes, "),
+    ("fixed-inputs-empty-reason", lambda d: d["topics"][0].update(selftest={"fixed_inputs": {"output_size": " "}}), r"topics\[0\]\.selftest\.fixed_inputs\.output_size: expected the reason its inputs cannot vary with the seed \(a lookup table of answers passes it\), got ' '"),
+    ("fixed-inputs-no-reason", lambda d: d["topics"][0].update(selftest={"fixed_inputs": {"output_size": None}}), r"topics\[0\]\.selftest\.fixed_inputs\.output_size: expected the reason .*, got nothing"),
+    ("fixed-inputs-course-wide", lambda d: d.update(selftest={"fixed_inputs": {}}), r"selftest\.fixed_inputs: unknown key; expected one of: threshold, wall_s"),
     ("no-topics", lambda d: d.update(topics=[]), r"topics: expected a non-empty list of topics"),
     ("bad-hide", lambda d: d["sandbox"].update(hide="solutions"), r"sandbox\.hide: expected a list of paths"),
     ("bad-hidden-feedback", lambda d: d.update(feedback={"hidden": "numbers"}), r"feedback\.hidden: expected one of full, no-values, pass-fail, got 'numbers'"),
@@ -146,5 +151,11 @@ def test_find_course_file_searches_upwards(tmp_path: Path):
 def test_selftest_policy_defaults_and_overrides(course_dir):
     path = edit(course_dir, lambda d: (d.update(selftest={"threshold": 0.8, "wall_s": 3}), d["topics"][0].update(selftest={"threshold": 0.95, "equivalent": {"conv2d:axis:abcdef": "x is 4-D"}})))
     policy = load_course(path).topic("convolution").selftest
-    assert (policy.threshold, policy.wall_s, policy.equivalent) == (0.95, 3.0, {"conv2d:axis:abcdef": "x is 4-D"})
+    assert (policy.threshold, policy.wall_s, policy.equivalent, policy.fixed_inputs) == (0.95, 3.0, {"conv2d:axis:abcdef": "x is 4-D"}, {})
     assert load_course(ROOT / "tests" / "selftest_course" / "course.yaml").topic("vectors").selftest.threshold == 0.5
+
+
+def test_checks_declared_with_fixed_inputs_keep_their_reasons(course_dir):
+    path = edit(course_dir, lambda d: d["topics"][0].update(selftest={"fixed_inputs": {"output_size": "the sizes a student must know"}}))
+    assert load_course(path).topic("convolution").selftest.fixed_inputs == {"output_size": "the sizes a student must know"}
+    assert load_course(path).topic("probability").selftest.fixed_inputs == {}

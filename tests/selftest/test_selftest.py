@@ -7,10 +7,13 @@ import json
 import shutil
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from autograder.cli import main as cli
 from autograder.course.config import load_course
+from autograder.engine.grading import Grader
+from autograder.errors import UsageError
 from autograder.selftest import runner as selftest
 from autograder.selftest.render import render
 from autograder.selftest.report import EQUIVALENT, KILLED, SURVIVED, TopicSelfTest
@@ -34,8 +37,8 @@ def by_id(topic: TopicSelfTest) -> dict:
     return {m.mutant.id: m for m in topic.mutants}
 
 
-def test_reference_stub_and_repeatability_pass(topic):
-    assert (topic.reference_failures, topic.stub_failures, topic.deterministic, topic.problems) == ({}, {}, True, [])
+def test_reference_stub_repeatability_and_seeding_pass(topic):
+    assert (topic.reference_failures, topic.stub_failures, topic.deterministic, topic.fixed_inputs, topic.problems) == ({}, {}, True, [], [])
 
 
 def test_counts_and_score(topic):
@@ -66,7 +69,7 @@ def test_a_topic_under_its_threshold_fails(topic):
 
 def test_text_report_shows_table_survivors_and_equivalents(report):
     text = render(report, "text")
-    assert "  vectors       2         ok    ok          ok       21      11         7           3  61.1%        50%    pass" in text
+    assert "  vectors       2         ok    ok          ok      ok       21      11         7           3  61.1%        50%    pass" in text
     assert "  bump:constant:09a366  (line 15; constant: 1 -> 2)\n    no check reaches bump, directly or through the functions that call it" in text
     assert "    passed every check that reaches total: total" in text
     assert "    -    return v + 1\n    +    return v + 2" in text
@@ -79,6 +82,7 @@ def test_json_report_is_plain_data(report):
     assert data["passed"] is True
     (topic,) = data["topics"]
     assert topic["mutants"] == {"total": 21, "killed": 11, "survived": 7, "equivalent": 3, "score": pytest.approx(11 / 18), "threshold": 0.5}
+    assert topic["inputs"] == {"passed": True, "fixed": [], "declared_fixed": {}}
     assert {s["id"] for s in topic["survivors"]} == {m.mutant.id for m in report.topics[0].mutants if m.status == SURVIVED}
     assert all(s["diff"].startswith("--- solutions/vectors.py") for s in topic["survivors"])
 
@@ -144,6 +148,69 @@ def test_cli_usage_errors(args, message):
     result = CliRunner().invoke(cli, ["selftest", "--course", str(COURSE), *args])
     assert result.exit_code == 2
     assert message in result.output
+
+
+# ---- every check's inputs vary with the seed, or course.yaml says why they cannot ----------------------------------
+
+SEEDED = "    x, y = t.rng.standard_normal(5), t.rng.standard_normal(5)\n"
+CONSTANT = "    x, y = np.arange(5.0), np.linspace(-1.0, 1.0, 5)  # the same whatever the seed\n"
+REASON = "the one pair of vectors the exercise's text works through"
+# topic -> axpy's inputs, and what course.yaml declares under its selftest.fixed_inputs
+SEEDING = {
+    "seed_constant": (CONSTANT, None),
+    "seed_declared": (CONSTANT, {"axpy": REASON}),
+    "seed_stale": (SEEDED, {"axpy": REASON}),
+}
+FIXED_MESSAGE = (
+    "  axpy: inputs do not vary with the seed: a lookup table of answers passes it; draw its inputs from t.rng or"
+    " declare it under selftest.fixed_inputs in course.yaml with a reason"
+)
+
+
+@pytest.fixture(scope="module")
+def seeding(tmp_path_factory) -> tuple[dict[str, TopicSelfTest], str]:
+    """The toy topic three times, under new names (this process has imported the original's modules already), with
+    axpy's inputs constant or drawn from t.rng, declared fixed or not; their reports by topic, and the text."""
+    root = tmp_path_factory.mktemp("seeding") / "course"
+    shutil.copytree(COURSE.parent, root)
+    data = yaml.safe_load((root / "course.yaml").read_text())
+    vectors = data["topics"][0]
+    data["topics"] = []
+    for name, (inputs, declared) in SEEDING.items():
+        for folder in ("exercises", "solutions", "checks/public"):
+            shutil.copy(root / folder / "vectors.py", root / folder / f"{name}.py")
+        checks = root / "checks" / "public" / f"{name}.py"
+        checks.write_text("import numpy as np\n" + checks.read_text().replace(SEEDED, inputs))
+        data["topics"].append({**vectors, "id": name, "selftest": {**vectors["selftest"], **({"fixed_inputs": declared} if declared else {})}})
+    (root / "course.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    report = selftest.run(course=load_course(root / "course.yaml"), topics=[], devices=["cpu"], sandbox="auto", jobs=2)
+    return {t.id: t for t in report.topics}, render(report, "text")
+
+
+@pytest.mark.parametrize("topic_id, fixed, declared, problems", [
+    pytest.param("seed_constant", ["axpy"], {}, [], id="constant-inputs-are-reported"),
+    pytest.param("seed_declared", [], {"axpy": REASON}, [], id="declared-fixed-is-not"),
+    pytest.param("seed_stale", [], {"axpy": REASON}, ["course.yaml: topics[2].selftest.fixed_inputs.axpy: the inputs of check axpy vary with the seed: remove the declaration"], id="stale-declaration-is-a-problem"),
+])
+def test_checks_whose_inputs_do_not_vary_with_the_seed(seeding, topic_id, fixed, declared, problems):
+    topic = seeding[0][topic_id]
+    assert (topic.fixed_inputs, topic.declared_fixed, topic.problems) == (fixed, declared, problems)
+    assert topic.passed == (not fixed and not problems)
+    assert (topic.reference_failures, topic.stub_failures, topic.deterministic) == ({}, {}, True)
+
+
+def test_text_report_names_each_check_with_fixed_inputs_and_the_declared_ones(seeding):
+    text = seeding[1]
+    assert "  seed_constant       2         ok    ok          ok  1 FIXED" in text
+    assert f"seed_constant: the reference graded under two seeds got the same inputs from these checks:\n{FIXED_MESSAGE}\n" in text
+    assert f"seed_declared: 1 check(s) declared with fixed inputs:\n  axpy: {REASON}\n" in text
+    assert "seed_constant (the inputs of 1 check(s) do not vary with the seed)" in text
+
+
+def test_selftest_needs_a_grader_with_a_secret():
+    course = dataclasses.replace(load_course(COURSE), secret_env="AUTOGRADER_SECRET_NOT_SET_HERE")
+    with Grader(course=course, sandbox="process", devices=["cpu"], use_forkserver=False) as grader, pytest.raises(UsageError, match="the self-test needs a grader with a course secret"):
+        selftest.selftest_topic(grader=grader, topic=course.topic("vectors"), jobs=1)
 
 
 @pytest.mark.parametrize("source, expected", [

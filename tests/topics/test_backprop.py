@@ -185,10 +185,10 @@ def test_a_micrograd_style_engine_scores_full_marks(grader):
 @pytest.mark.parametrize(
     "replace, with_, check, message",
     [
-        pytest.param("return self._unary(t, 1 - t * t)", "return self._unary(t, t)", "value_ops_backward", r"out = v0.tanh\(\), out.backward\(\) \(2 nodes; out = v1\): v0 has gradient 0.379949, expected 0.855639. Its only use \(v1 = v0.tanh\(\): 0.855639\) has the right gradient, so the local derivative passed back through that operation is wrong", id="local-derivative"),
+        pytest.param("return self._unary(t, 1 - t * t)", "return self._unary(t, t)", "value_ops_backward", r"out = v0.tanh\(\), out.backward\(\) \(2 nodes; out = v1\): v0 has gradient [-\d.]+, expected [-\d.]+. Its only use \(v1 = v0.tanh\(\): [-\d.]+\) has the right gradient, so the local derivative passed back through that operation is wrong", id="local-derivative"),
         pytest.param("self.grad = 1.0\n        for v in reversed(topo)", "for v in reversed(topo)", "value_ops_backward", r"the gradient of the output itself, v2, is 0; expected 1 \(backward\(\) starts from d out/d out = 1\)", id="output-gradient-not-seeded"),
-        pytest.param("return self._unary(math.exp(self.data), math.exp(self.data))", "return self._unary(math.exp(self.data) + 1, math.exp(self.data))", "value_forward", r"v\d+ = v0.exp\(\): .data is 5.48169, expected 4.48169", id="forward-value"),
-        pytest.param("def __rsub__(self, other): return other + (-self)", "", "value_forward", r"2.0 - v1 raised TypeError: unsupported operand type\(s\) for -: 'float' and 'Value'", id="missing-reflected-operator"),
+        pytest.param("return self._unary(math.exp(self.data), math.exp(self.data))", "return self._unary(math.exp(self.data) + 1, math.exp(self.data))", "value_forward", r"v\d+ = v0.exp\(\): .data is [\d.]+, expected [\d.]+", id="forward-value"),
+        pytest.param("def __rsub__(self, other): return other + (-self)", "", "value_forward", r"[-\d.e]+ - v1 raised TypeError: unsupported operand type\(s\) for -: 'float' and 'Value'", id="missing-reflected-operator"),
     ],
 )
 def test_value_failures_say_which_node_and_why(grader, replace: str, with_: str, check: str, message: str):
