@@ -1,8 +1,10 @@
-"""docs/ci/: the CI configurations students copy, tested by running their grading commands in a student repository."""
+"""docs/ci/: the CI configurations students copy, tested by running their grading commands in a student repository,
+and the sandbox each one grades in."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -14,7 +16,7 @@ import yaml
 
 from autograder.release import bundle
 
-from conftest import ROOT
+from conftest import ROOT, STRICT_OK, STRICT_WHY
 from mistakes import known_mistakes
 
 CI = ROOT / "docs" / "ci"
@@ -39,6 +41,14 @@ CONFIGS = {
 }
 
 
+# Per configuration: the sandbox every grading command asks for, and why (its comment must say it).
+SANDBOXES = {
+    "github-actions": ("strict", "It needs root here"),
+    "gitlab-ci": ("process", "A student's own self-check, in the process sandbox, knowingly"),
+}
+FILES = {"github-actions": CI / "github-actions.yml", "gitlab-ci": CI / "gitlab-ci.yml"}
+
+
 @pytest.fixture(scope="module")
 def student_repo(tmp_path_factory) -> Path:
     """What a student pushes: the student bundle with the known mistake in exercises/information.py."""
@@ -56,6 +66,23 @@ def test_python_is_pinned_and_the_install_uses_the_constraints(name: str):
     assert "--format junit --output results/junit.xml" in grading and "--format markdown --output results/summary.md" in grading
 
 
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_every_grading_command_chooses_its_sandbox_and_the_configuration_says_why(name: str):
+    _, _, grading = CONFIGS[name]()
+    sandbox, why = SANDBOXES[name]
+    runs = [line for line in grading.splitlines() if re.search(r"\brun exercises\b", line)]
+    assert len(runs) == 2 and all(f"--sandbox {sandbox} " in line for line in runs), runs
+    assert why in " ".join(line.strip().lstrip("# ") for line in FILES[name].read_text().splitlines())
+
+
+def test_the_github_workflow_grades_as_root_through_sudo_with_the_venvs_grade():
+    """sudo resets PATH (secure_path): grade goes by its full path; the reports are handed back to the runner's user."""
+    grading = github_steps()["Grade"]["run"].splitlines()
+    assert grading[0] == 'GRADE="$(command -v grade)"'
+    assert all(line.startswith('sudo "$GRADE" run exercises ') for line in grading[1:3])
+    assert 'sudo chown -R "$(id -u):$(id -g)" results' in grading
+
+
 def test_the_github_workflow_publishes_a_test_tab_and_the_reports():
     steps = github_steps()
     assert steps["Test tab"]["uses"] == "mikepenz/action-junit-report@v4" and steps["Test tab"]["with"]["report_paths"] == "results/junit.xml"
@@ -67,12 +94,17 @@ def test_the_gitlab_job_publishes_the_junit_report_and_the_summary():
     assert artifacts["when"] == "always" and artifacts["reports"]["junit"] == "results/junit.xml" and "results/" in artifacts["paths"]
 
 
-@pytest.mark.parametrize("name", sorted(CONFIGS))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.skipif(SANDBOXES[n][0] == "strict" and not STRICT_OK, reason=STRICT_WHY)) for n in sorted(CONFIGS)])
 def test_the_grading_commands_grade_the_student_repository(student_repo: Path, tmp_path: Path, name: str):
     _, _, grading = CONFIGS[name]()
     repo = shutil.copytree(student_repo, tmp_path / "repo")  # each configuration writes its own results/
     summary = tmp_path / "step-summary.md"
-    env = {**{k: v for k, v in os.environ.items() if k != "AUTOGRADER_COURSE"}, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}", "GITHUB_STEP_SUMMARY": str(summary)}
+    stand_ins = tmp_path / "bin"  # sudo: runs the command as the test's user (root where strict mode is root's)
+    stand_ins.mkdir()
+    (stand_ins / "sudo").write_text('#!/bin/sh\nexec "$@"\n')
+    (stand_ins / "sudo").chmod(0o755)
+    path = os.pathsep.join([str(stand_ins), VENV_BIN, os.environ["PATH"]])
+    env = {**{k: v for k, v in os.environ.items() if k != "AUTOGRADER_COURSE"}, "PATH": path, "GITHUB_STEP_SUMMARY": str(summary)}
     done = subprocess.run(["bash", "-eo", "pipefail", "-c", grading], cwd=repo, env=env, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
 

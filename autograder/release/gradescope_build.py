@@ -1,28 +1,37 @@
 """``grade gradescope build OUT.zip``: a Gradescope autograder that installs this grader and grades each submission.
 
 The zip holds, at its root, ``setup.sh`` (Gradescope runs it once, as root, in /autograder/source: a venv with the
-grader), ``run_autograder`` (run per submission: ``grade run`` into /autograder/results/results.json, and a results.json
-with score 0 and the reason when grading fails), the grader's source and the whole course: solutions and hidden
-checks included, so the zip is for the instructor's Gradescope account only. Gradescope has no secret store: the
-course secret ships as ``secret``, readable by root only once installed (workers run as other uids).
+grader), ``run_autograder`` (run per submission: ``grade gradescope run``, which writes
+/autograder/results/results.json, with score 0 and the reason when grading fails), the grader's source and the whole
+course: solutions and hidden checks included, so the zip is for the instructor's Gradescope account only. Gradescope
+has no secret store: the course secret ships as ``secret``, readable by root only once installed (workers run as
+other uids).
+
+Grading is for credit, so the autograder grades in the strict sandbox, and where Gradescope's machine cannot provide
+it, each submission gets score 0 and a message saying so; ``allow_process`` (``--allow-process-sandbox``) lets it fall
+back to the process sandbox, which isolates neither files nor the network.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-import shlex
 from pathlib import Path
 
 from ..course.config import RECORDED, Course, load_course, locate_course
 from ..errors import ConfigError, UsageError
 from ..reports.output import write_zip
 
-__all__ = ["main", "ROOT_ENV"]
+__all__ = ["main", "ROOT_ENV", "ALLOW_PROCESS_FLAG"]
 
+ALLOW_PROCESS_FLAG = "--allow-process-sandbox"  # the opt-in; grade gradescope run names it to instructors
 ROOT_ENV = "AUTOGRADER_GRADESCOPE_ROOT"  # where run_autograder finds source/, submission/, results/ (tests fake it)
 _COURSE_FILES = ("course.yaml", "pyproject.toml", "constraints.txt", "README.md")  # pip install -e . reads the README
 _COURSE_FOLDERS = ("exercises", "solutions", "checks")
+_SANDBOX_CHOSEN = {
+    "strict": f"sandbox: strict. Where Gradescope's machine cannot provide it, each submission gets score 0 and a message saying so; {ALLOW_PROCESS_FLAG} grades in the process sandbox there instead.",
+    "auto": f"sandbox: strict where available, else the process sandbox ({ALLOW_PROCESS_FLAG}): no file-system or network isolation there, see SECURITY.md.",
+}
 
 _SETUP = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image (written by `grade gradescope build`).
@@ -43,11 +52,12 @@ chmod 600 secret
 """
 
 _RUN = r"""#!/usr/bin/env bash
-# Gradescope runs this for each submission (written by `grade gradescope build`). It always leaves a results.json.
+# Gradescope runs this for each submission, in /autograder (written by `grade gradescope build`). `grade gradescope
+# run` chooses the folder to grade, grades it and writes results.json, whatever happens; this script writes one
+# itself only when the grader cannot even start.
 set -uo pipefail
 ROOT="${@ROOT_ENV@:-/autograder}"
-SOURCE="$ROOT/source" SUBMISSION="$ROOT/submission" RESULTS="$ROOT/results/results.json"
-TOPICS=(@TOPICS@)
+SOURCE="$ROOT/source" RESULTS="$ROOT/results/results.json"
 mkdir -p "$ROOT/results" && rm -f "$RESULTS"
 LOG=$(mktemp)
 
@@ -55,22 +65,14 @@ LOG=$(mktemp)
 GRADE="$SOURCE/.venv/bin/grade"
 [ -x "$GRADE" ] || GRADE=grade
 
-# Students upload topic files, or a repository (exercises/ inside, perhaps under a folder): grade the shallowest
-# folder that holds a topic's file, leaving out checks/ (a repository's public checks have the same names).
-names=()
-for topic in "${TOPICS[@]}"; do names+=(-o -name "$topic.py" -o -name "$topic.ipynb"); done
-first=$(find "$SUBMISSION" \( -name '.*' -o -name checks -o -name __pycache__ \) -prune -o -type f \( "${names[@]:1}" \) -print \
-  | awk -F/ '{ print NF "\t" $0 }' | sort -n -k1,1 | head -n 1 | cut -f2-)
-FOLDER=$([ -n "$first" ] && dirname "$first" || echo "$SUBMISSION")
-
 chmod 600 "$SOURCE/secret" 2>/dev/null
 export @SECRET_ENV@="$(cat "$SOURCE/secret")"
-"$GRADE" run "$FOLDER" --format gradescope --output "$RESULTS" --course "$SOURCE/course.yaml" 2>&1 | tee "$LOG"
+"$GRADE" gradescope run --root "$ROOT" --sandbox @SANDBOX@ 2>&1 | tee "$LOG"
 status=${PIPESTATUS[0]}
 
-# 3: a check failed internally; its report is complete, with no points for that check. Anything else without a
-# report: score 0, and the grader's last line for the student (the whole log stays in stdout, for instructors).
-if [ "$status" -ne 0 ] && ! { [ "$status" -eq 3 ] && [ -s "$RESULTS" ]; }; then
+# No results.json: the grader did not start (not installed, a broken venv). Score 0, and its last line for the
+# student (the whole log stays in stdout, for instructors).
+if [ ! -s "$RESULTS" ]; then
   python3 - "$RESULTS" "$status" "$LOG" <<'PY' || echo '{"score": 0, "output": "The autograder failed; tell your instructor.", "tests": []}' >"$RESULTS"
 import json, sys
 results, status, log = sys.argv[1:]
@@ -78,7 +80,7 @@ lines = [line for line in open(log, encoding="utf-8", errors="replace").read().s
 said = lines[-1] if lines else "(no output)"
 output = f"The autograder could not grade this submission (grade exited with {status}): {said}\nYour score is 0 until it is regraded: tell your instructor."
 with open(results, "w", encoding="utf-8") as f:
-    json.dump({"score": 0, "output": output, "output_format": "text", "visibility": "visible", "stdout_visibility": "hidden", "tests": []}, f, indent=2)
+    json.dump({"score": 0, "output": output, "output_format": "text", "visibility": "visible", "stdout_visibility": "hidden", "tests": []}, f, indent=2, allow_nan=False)
 PY
 fi
 rm -f "$LOG"
@@ -86,8 +88,9 @@ exit 0
 """
 
 
-def main(*, out: Path, course: Path | None, force: bool) -> int:
-    """Write the autograder zip to ``out``; refuse to replace it without ``force``."""
+def main(*, out: Path, course: Path | None, force: bool, allow_process: bool = False) -> int:
+    """Write the autograder zip to ``out``; refuse to replace it without ``force``. It grades with ``--sandbox
+    strict``, or ``auto`` (the process sandbox where strict is unavailable) with ``allow_process``."""
     course_obj = load_course(locate_course(course, Path.cwd()))
     if course_obj.reference == RECORDED:
         raise ConfigError(f"{course_obj.path}: reference: {RECORDED} is a student bundle (no solutions or hidden checks); build from the course itself (reference: solutions)")
@@ -100,18 +103,20 @@ def main(*, out: Path, course: Path | None, force: bool) -> int:
     if missing:
         raise ConfigError(f"{course_obj.root}: no {', '.join(missing)}; the autograder installs the course with pip, which needs them")
     secret = course_obj.secret()
-    entries = _entries(course_obj, secret or secrets.token_hex(32).encode())
+    sandbox = "auto" if allow_process else "strict"
+    entries = _entries(course_obj, secret or secrets.token_hex(32).encode(), sandbox)
     write_zip(out, entries)
     origin = f"from ${course_obj.secret_env}" if secret is not None else f"a new random one (set ${course_obj.secret_env} to choose it)"
     print(f"wrote {out}: {len(course_obj.topics)} topics with solutions and hidden checks; course secret: {origin}. Upload it to Gradescope only: it is the answer key.")
+    print(_SANDBOX_CHOSEN[sandbox])
     return 0
 
 
-def _entries(course: Course, secret: bytes) -> list[tuple[str, bytes, int]]:
+def _entries(course: Course, secret: bytes, sandbox: str) -> list[tuple[str, bytes, int]]:
     """(name in the zip, content, permission bits), sorted by name."""
     entries = [
         ("setup.sh", _SETUP.encode(), 0o755),
-        ("run_autograder", _run_autograder(course).encode(), 0o755),
+        ("run_autograder", _run_autograder(course, sandbox).encode(), 0o755),
         ("secret", secret + b"\n", 0o600),
         *((name, (course.root / name).read_bytes(), 0o644) for name in _COURSE_FILES),
         *_tree(course.root, _COURSE_FOLDERS),
@@ -131,6 +136,5 @@ def _tree(root: Path, folders: tuple[str, ...]) -> list[tuple[str, bytes, int]]:
     return found
 
 
-def _run_autograder(course: Course) -> str:
-    topics = " ".join(shlex.quote(t.id) for t in course.topics)
-    return _RUN.replace("@ROOT_ENV@", ROOT_ENV).replace("@TOPICS@", topics).replace("@SECRET_ENV@", course.secret_env)
+def _run_autograder(course: Course, sandbox: str) -> str:
+    return _RUN.replace("@ROOT_ENV@", ROOT_ENV).replace("@SECRET_ENV@", course.secret_env).replace("@SANDBOX@", sandbox)

@@ -1,4 +1,5 @@
-"""``grade gradescope build``: what the zip holds, and run_autograder grading in a fake /autograder like ``grade run``."""
+"""``grade gradescope build``: what the zip holds, and run_autograder grading in a fake /autograder like ``grade run``;
+``grade gradescope run``: the folder it chooses, the sandbox it insists on, and the results.json it always leaves."""
 
 from __future__ import annotations
 
@@ -15,21 +16,25 @@ import yaml
 from click.testing import CliRunner
 
 from autograder import cli
+from autograder.engine.results import ERROR
+from autograder.errors import SandboxUnavailable
 from autograder.release import gradescope_build as build_module
+from autograder.release import gradescope_run as run_module
 
-from conftest import ROOT
+from conftest import ROOT, STRICT_OK
 from mistakes import known_mistakes
 
 SECRET = os.environ["AUTOGRADER_SECRET"]  # conftest fixes it; the build ships it, run_autograder must use it
 VENV_BIN = str(Path(sys.executable).parent)  # run_autograder falls back to the grade on PATH: this checkout's
 MISTAKE = known_mistakes("information")["kl_swapped"]
 TOPICS = [t["id"] for t in yaml.safe_load((ROOT / "course.yaml").read_text())["topics"]]
+ALLOW_PROCESS = not STRICT_OK  # grade strict where this machine can, as a grading machine does; else nothing is graded
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("build") / "autograder.zip"
-    assert build_module.main(out=out, course=ROOT / "course.yaml", force=False) == 0
+    assert build_module.main(out=out, course=ROOT / "course.yaml", force=False, allow_process=ALLOW_PROCESS) == 0
     return out
 
 
@@ -45,12 +50,20 @@ def install(archive: Path, root: Path) -> Path:
 
 
 def run_autograder(root: Path, *, path: str) -> dict:
+    """Run it as Gradescope does (from /autograder); results.json must be RFC 8259 JSON."""
     env = {k: v for k, v in os.environ.items() if k != "AUTOGRADER_SECRET"}  # the secret must come from the zip
     env.update({build_module.ROOT_ENV: str(root), "PATH": path})
-    done = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(["bash", str(root / "source" / "run_autograder")], cwd=root, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "no course secret" not in done.stdout + done.stderr
-    return json.loads((root / "results" / "results.json").read_text())
+    return strict_json((root / "results" / "results.json").read_text())
+
+
+def strict_json(text: str) -> dict:
+    def refuse(name: str) -> None:
+        raise ValueError(f"not RFC 8259 JSON: {name}")
+
+    return json.loads(text, parse_constant=refuse)
 
 
 def test_the_zip_holds_the_course_and_its_answer_key_but_no_tests(built: Path):
@@ -69,7 +82,7 @@ def test_the_zip_holds_the_course_and_its_answer_key_but_no_tests(built: Path):
 
 
 def test_the_same_course_and_secret_give_the_same_zip(built: Path, tmp_path: Path):
-    assert build_module.main(out=tmp_path / "again.zip", course=ROOT / "course.yaml", force=False) == 0
+    assert build_module.main(out=tmp_path / "again.zip", course=ROOT / "course.yaml", force=False, allow_process=ALLOW_PROCESS) == 0
     assert (tmp_path / "again.zip").read_bytes() == built.read_bytes()
 
 
@@ -154,3 +167,122 @@ def test_an_existing_zip_is_replaced_only_with_force(tmp_path: Path, force: bool
     else:
         assert f"Error: {out}: already exists; pass --force to replace it" in result.output
         assert out.read_bytes() == b"keep me"
+
+
+@pytest.mark.parametrize(
+    "flags, sandbox, says",
+    [
+        pytest.param([], "strict", "sandbox: strict. Where Gradescope's machine cannot provide it, each submission gets score 0 and a message saying so", id="strict-by-default"),
+        pytest.param(["--allow-process-sandbox"], "auto", "sandbox: strict where available, else the process sandbox (--allow-process-sandbox): no file-system or network isolation", id="process-sandbox-allowed"),
+    ],
+)
+def test_the_autograder_grades_in_the_strict_sandbox_unless_the_instructor_allows_the_process_sandbox(tmp_path: Path, flags: list[str], sandbox: str, says: str):
+    out = tmp_path / "autograder.zip"
+    result = CliRunner().invoke(cli.main, ["gradescope", "build", str(out), "--course", str(ROOT / "course.yaml"), *flags])
+    assert result.exit_code == 0, result.output
+    assert says in result.output
+    with zipfile.ZipFile(out) as z:
+        assert f'"$GRADE" gradescope run --root "$ROOT" --sandbox {sandbox} 2>&1' in z.read("run_autograder").decode()
+
+
+SOLUTIONS = ROOT / "solutions"
+
+
+def lay_out(folder: Path, entries: tuple[str, ...]) -> None:
+    """Files (each holding the stub) and links (``name -> target``) under ``folder``."""
+    for entry in entries:
+        name, _, target = entry.partition(" -> ")
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if target:
+            path.symlink_to(target)
+        else:
+            path.write_text((ROOT / "exercises" / "information.py").read_text())
+
+
+@pytest.mark.parametrize(
+    "entries, chosen",
+    [
+        pytest.param(("information.py", "notes.txt"), ".", id="files-uploaded"),
+        pytest.param(("repo/exercises/information.py", "repo/checks/public/information.py", "repo/README.md"), "repo/exercises", id="repository-its-checks-left-out"),
+        pytest.param(("z/information.py", "a/b/information.py"), "z", id="the-shallowest"),
+        pytest.param(("b/information.py", "a/convexity.ipynb"), "a", id="ties-broken-by-name-notebooks-count"),
+        pytest.param((".git/information.py", "__pycache__/information.py", "x/y/information.py"), "x/y", id="hidden-folders-and-caches-left-out"),
+        pytest.param((f"exercises -> {SOLUTIONS}", "mine/information.py"), "mine", id="a-linked-folder-is-not-followed"),
+        pytest.param((f"information.py -> {SOLUTIONS / 'information.py'}", "mine/information.py"), "mine", id="a-linked-file-is-no-topic-file"),
+    ],
+)
+def test_the_folder_graded_is_the_shallowest_real_one_holding_a_topic_file(tmp_path: Path, entries: tuple[str, ...], chosen: str):
+    lay_out(tmp_path, entries)
+    assert run_module.choose_folder(tmp_path, TOPICS) == tmp_path / chosen
+
+
+@pytest.mark.parametrize(
+    "entries, says",
+    [
+        pytest.param(("x\n/information.py",), repr("x\n"), id="a-newline"),
+        pytest.param(("a/\x1b[31m/information.py",), repr("\x1b[31m"), id="an-escape-sequence"),
+        pytest.param(("a\x7f/information.py",), repr("a\x7f"), id="delete"),
+        pytest.param(("ok/information.py", "ok/\r.py"), repr("\r.py"), id="a-file-name"),
+        pytest.param(("caf\udce9/information.py",), "not UTF-8", id="bytes-that-are-not-utf-8"),
+        pytest.param((f"exercises -> {SOLUTIONS}",), "no topic file (", id="only-a-link-to-the-solutions"),
+    ],
+)
+def test_unsafe_names_and_uploads_without_a_topic_file_are_refused(tmp_path: Path, entries: tuple[str, ...], says: str):
+    lay_out(tmp_path, entries)
+    with pytest.raises(run_module.Refused) as refused:
+        run_module.choose_folder(tmp_path, TOPICS)
+    assert says in str(refused.value)
+
+
+@pytest.fixture
+def toy_root(tmp_path: Path) -> Path:
+    """A fake /autograder with the toy course (one of its checks is broken) and its reference as the submission."""
+    shutil.copytree(ROOT / "tests" / "toy_course", tmp_path / "source")
+    (tmp_path / "submission").mkdir()
+    shutil.copy(ROOT / "tests" / "toy_course" / "solutions" / "toy.py", tmp_path / "submission" / "toy.py")
+    return tmp_path
+
+
+def test_a_check_that_fails_internally_leaves_the_whole_report_and_exit_code_3(toy_root: Path):
+    # A process of its own: the toy course's `checks` package must not meet the one this process imported.
+    command = [sys.executable, "-m", "autograder", "gradescope", "run", "--root", str(toy_root), "--sandbox", "auto" if ALLOW_PROCESS else "strict"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=toy_root)
+    assert done.returncode == 3, done.stderr[-2000:]
+    results = strict_json((toy_root / "results" / "results.json").read_text())
+    assert {t["extra_data"]["check"]: t["extra_data"]["status"] for t in results["tests"]} == {"scale": "passed", "counter": "passed", "component": "passed", "broken": ERROR}
+    assert results["score"] == 3
+
+
+def _no_strict(**_: object) -> None:
+    raise SandboxUnavailable("--sandbox strict is not available here: the kernel refused to create namespaces (unshare failed)")
+
+
+def _grader_bug(**_: object) -> None:
+    raise RuntimeError("a bug in the grader")
+
+
+@pytest.mark.parametrize(
+    "grader, upload, code, says",
+    [
+        pytest.param(_no_strict, None, 2, [
+            "The autograder could not grade this submission: it grades in the strict sandbox only, and this machine cannot provide it (--sandbox strict is not available here: the kernel refused to create namespaces (unshare failed)).",
+            "Your score is 0 until it is regraded: tell your instructor.",
+            "Instructor: rebuild the autograder with `grade gradescope build --allow-process-sandbox` to grade in the process sandbox where strict is unavailable (no file-system or network isolation: see SECURITY.md), upload it, and regrade.",
+        ], id="strict-sandbox-unavailable"),
+        pytest.param(_grader_bug, None, 1, ["The autograder could not grade this submission (grade exited with 1): RuntimeError: a bug in the grader", "tell your instructor"], id="a-bug-in-the-grader"),
+        pytest.param(None, "x\n/toy.py", 2, ["This submission was not graded: ", repr("x\n"), "Your score is 0: fix this and submit again."], id="an-unsafe-name"),
+        pytest.param(None, "notes.txt", 2, ["This submission was not graded: no topic file (toy.ipynb, toy.py)", "submit again"], id="no-topic-file"),
+    ],
+)
+def test_grading_that_cannot_finish_leaves_results_with_score_zero_and_the_reason(toy_root: Path, monkeypatch, grader, upload: str | None, code: int, says: list[str]):
+    if grader is not None:
+        monkeypatch.setattr(run_module, "Grader", grader)
+    if upload is not None:
+        (toy_root / "submission" / "toy.py").unlink()
+        lay_out(toy_root / "submission", (upload,))
+    assert run_module.main(root=toy_root, sandbox="strict") == code
+    results = strict_json((toy_root / "results" / "results.json").read_text())
+    assert results["score"] == 0 and results["tests"] == []
+    for line in says:
+        assert line in results["output"]
