@@ -11,7 +11,14 @@ The tests, grouped by the threat model's classes (its numbers), are in
 - test_resources.py: atexit hooks and threads (8), survivors (12), hangs, memory, forks, disk, floods (13),
   doing nothing;
 - test_cheating.py: hardcoded public answers (11), behaving differently when graded (15);
-- test_neighbours.py: signalling other workers and reaching into a classmate's submission (14).
+- test_neighbours.py: signalling other workers and reaching into a classmate's submission (14);
+- test_leaks.py: hidden inputs spelled in the submission's own text, forged sandbox failures (5, 6);
+- test_class.py: a class graded with ``grade batch``: links above the topic file, names and text that would stop the
+  class files (6, 10, 13, 14);
+- test_gradescope.py: upload paths that would steer the Gradescope autograder to the course's own files (6, 10);
+- test_lookup.py: a lookup table of the student bundle's recorded answers, graded with the course secret (11);
+- test_persistence.py: what one worker leaves (keyrings, files, shm, sockets) and what a worker can see of the host
+  (6, 12, 14).
 
 Each attack is the reference solution with something appended (usually a new ``conv1d``), so that the checks the
 attack targets and the checks it leaves alone are both known. Every test asserts that
