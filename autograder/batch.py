@@ -404,13 +404,13 @@ def main(*, submissions: Path, out: Path, topics: Sequence[str], jobs: int | Non
     graded_topics = list(topics) or [t.id for t in course_obj.topics]
     with locked(out):
         todo = [e for e in found if _done(out, e) is None]
-        stream.write(f"{len(found)} submissions in {submissions}: {len(found) - len(todo)} already graded, {len(todo)} to grade\n")
-        progress = Progress(len(todo), stream)
         internal = 0
         # A strict worker's root holds none of the submissions (it gets its code in the request) nor the results.
         with Grader(course=course_obj, sandbox=sandbox, devices=resolve_devices(device), hide=[out.resolve()]) as grader:
             if grader.mode == PROCESS and not allow_process:
                 raise SandboxUnavailable(f"{PROCESS_REFUSED} (strict is not in force: {grader.mode_reason})")
+            stream.write(f"{len(found)} submissions in {submissions}: {len(found) - len(todo)} already graded, {len(todo)} to grade\n")
+            progress = Progress(len(todo), stream)
             with ThreadPoolExecutor(max_workers=jobs or default_jobs()) as pool:
                 futures = [pool.submit(grade_one, grader=grader, entry=e, course=course_obj, topics=topics, results=out) for e in todo]
                 try:

@@ -206,3 +206,19 @@ def test_on_a_terminal_progress_is_one_live_line_with_rate_and_eta():
         progress.update(Outcome(name, "graded", None, 0.1, {"t": 1.0}, {"t": 2.0}))
     lines = stream.getvalue().split("\r")
     assert lines[-1].startswith("[" + "#" * 30 + "] 2/2 graded") and "/s  ETA" in lines[-1] and stream.getvalue().endswith("\n")
+
+
+@pytest.mark.parametrize("allow", [pytest.param(False, id="refused"), pytest.param(True, id="allowed-when-asked")])
+def test_the_process_sandbox_grades_a_class_only_when_asked(tmp_path: Path, allow: bool):
+    """A batch grades for credit: where only the process sandbox would grade, it refuses before grading anything,
+    in one line that says how to go on anyway."""
+    (tmp_path / "subs" / "alice").mkdir(parents=True)
+    (tmp_path / "subs" / "alice" / "information.py").write_text(REFERENCE)
+    command = [sys.executable, "-m", "autograder", "batch", str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--sandbox", "process", "--topic", "information", "--course", str(ROOT / "course.yaml"), *(["--allow-process-sandbox"] if allow else [])]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, env={**os.environ, **SECRET}, cwd=ROOT)
+    if allow:
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert _gradebook(tmp_path / "out")["alice"]["status"] == "graded"
+    else:
+        assert done.returncode == 2 and "--allow-process-sandbox" in done.stderr.splitlines()[-1], done.stderr[-2000:]
+        assert not (tmp_path / "out" / "submissions").exists() and not (tmp_path / "out" / "gradebook.csv").exists()
