@@ -188,12 +188,16 @@ def _kill_group(child: int, group: MemoryCgroup | None) -> None:
         pids = [p for p in (group.pids() if group else []) if p != os.getpid()]
         if not pids:
             return
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+        _kill_all(pids)
         select.select([], [], [], 0.01)
+
+
+def _kill_all(pids: list[int]) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass  # gone already
 
 
 def _kill_adopted() -> None:
@@ -212,11 +216,7 @@ def _kill_adopted() -> None:
                 children.append(int(entry))
         if not children:
             return
-        for pid in children:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+        _kill_all(children)
         for pid in children:
             try:
                 os.waitpid(pid, 0)
