@@ -33,11 +33,11 @@ class Tolerance:
 
 @dataclass(frozen=True)
 class Limits:
-    wall_s: float  # wall clock for one check, on one device
-    cpu_s: float  # CPU seconds for one worker process (a topic, unless a check kills it)
+    cpu_s: float  # CPU seconds one check may use on one device (its worker and every process that starts): the verdict
+    wall_s: float  # wall-clock seconds one check may spend neither computing nor waiting for a CPU (sleeping, blocked)
     memory_mb: int  # memory of one worker
     output_kb: int  # how much of a worker's stdout/stderr is kept for the student
-    after_timeout_s: float = 1.0  # wall clock of each later check of a topic once one of its checks ran out of time
+    after_timeout_s: float = 1.0  # both budgets of each later check of a topic once one of its checks ran out of time
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class SelfTest:
     """How ``grade selftest`` judges a topic's checks."""
 
     threshold: float  # share of the non-equivalent mutants that must lose points
-    wall_s: float  # wall clock for one check of one mutant (mutants that hang are stopped sooner than students)
+    cpu_s: float  # both time budgets of one check of one mutant (mutants that hang are stopped sooner than students)
     equivalent: dict[str, str] = field(default_factory=dict)  # mutant id -> why no input tells it from the reference
     fixed_inputs: dict[str, str] = field(default_factory=dict)  # check id -> why its inputs cannot vary with the seed
 
@@ -67,7 +67,7 @@ class Topic:
     limits: Limits
     devices: tuple[str, ...]
     root: Path
-    selftest: SelfTest = SelfTest(threshold=0.9, wall_s=2.0)
+    selftest: SelfTest = SelfTest(threshold=0.9, cpu_s=2.0)
     hidden: Hidden | None = None  # reference: recorded only; the checks themselves run at submission
 
     @property
@@ -135,7 +135,7 @@ class Course:
 
 # ---- the schema -------------------------------------------------------------------------------------------------
 
-_DEFAULT_LIMITS = {"wall_s": 10.0, "cpu_s": 60.0, "memory_mb": 2048, "output_kb": 16, "after_timeout_s": 1.0}
+_DEFAULT_LIMITS = {"cpu_s": 10.0, "wall_s": 10.0, "memory_mb": 2048, "output_kb": 16, "after_timeout_s": 1.0}
 _DEFAULT_TOLERANCES = {
     "float64": {"rtol": 1e-9, "atol": 1e-11},
     "float32": {"rtol": 1e-5, "atol": 1e-6},
@@ -224,11 +224,11 @@ def _required(where: _Where, mapping: dict[str, Any], key: str, path: str) -> An
 
 def _limits(where: _Where, value: Any, path: str, base: dict[str, Any]) -> dict[str, Any]:
     meanings = {
-        "wall_s": "wall-clock seconds for one check on one device",
-        "cpu_s": "CPU seconds for one worker process",
+        "cpu_s": "CPU seconds one check may use on one device (the time verdict)",
+        "wall_s": "wall-clock seconds one check may spend neither computing nor waiting for a CPU (sleeping or blocked)",
         "memory_mb": "memory of one worker, in MiB",
         "output_kb": "KiB of a worker's stdout/stderr kept for the student",
-        "after_timeout_s": "wall-clock seconds of each later check of a topic once one ran out of time (an infinite loop costs wall_s once, not per check)",
+        "after_timeout_s": "cpu_s and wall_s of each later check of a topic once one ran out of time (an infinite loop costs cpu_s once, not per check)",
     }
     value = _mapping(where, value, path, meanings)
     merged = dict(base)
@@ -246,7 +246,7 @@ def _selftest(where: _Where, value: Any, path: str, base: SelfTest, keys: dict[s
         threshold = _number(where, value["threshold"], f"{path}.threshold")
         if threshold > 1:
             raise where.error(f"{path}.threshold", f"{path}.threshold: expected a share between 0 and 1 (0.9 = 90%), got {threshold:g}")
-    wall_s = _number(where, value["wall_s"], f"{path}.wall_s", positive=True) if "wall_s" in value else base.wall_s
+    cpu_s = _number(where, value["cpu_s"], f"{path}.cpu_s", positive=True) if "cpu_s" in value else base.cpu_s
     equivalent = value.get("equivalent", {}) or {}
     if not isinstance(equivalent, dict):
         raise where.error(f"{path}.equivalent", f"{path}.equivalent: expected a mapping of mutant id -> why it is equivalent, got {_kind(equivalent)}")
@@ -263,7 +263,7 @@ def _selftest(where: _Where, value: Any, path: str, base: SelfTest, keys: dict[s
             raise where.error(at, f"{at}: no check {check_id!r} in this topic; expected one of: {', '.join(checks or {})}")
         if not isinstance(why, str) or not why.strip():
             raise where.error(at, f"{at}: expected the reason its inputs cannot vary with the seed (a lookup table of answers passes it), got {_kind(why)}")
-    return SelfTest(threshold=threshold, wall_s=wall_s, equivalent=dict(equivalent), fixed_inputs=dict(fixed))
+    return SelfTest(threshold=threshold, cpu_s=cpu_s, equivalent=dict(equivalent), fixed_inputs=dict(fixed))
 
 
 def _hidden(where: _Where, value: Any, path: str, reference: str) -> Hidden:
@@ -299,10 +299,10 @@ _TOP = {
     "course": "the course's title",
     "seed": "how check inputs are drawn: public seed, where the course secret lives",
     "tolerances": "rtol/atol per dtype, and a 'cuda' mapping that overrides them on the GPU",
-    "limits": "default per-topic limits (wall_s, cpu_s, memory_mb, output_kb)",
+    "limits": "default per-topic limits (cpu_s, wall_s, memory_mb, output_kb, after_timeout_s)",
     "devices": "devices checks run on by default",
     "sandbox": "worker isolation: uid_base, extra paths to hide",
-    "selftest": "how `grade selftest` judges the checks: threshold, wall_s",
+    "selftest": "how `grade selftest` judges the checks: threshold, cpu_s",
     "topics": "the topics in the order they are graded",
     "reference": "where checks get the reference: 'solutions' (solutions/<id>.py) or 'recorded' (answers/<id>.npz, a student bundle)",
     "feedback": "what students see: hidden (full, no-values or pass-fail) for failing hidden checks",
@@ -325,7 +325,7 @@ _TOPIC = {
 _HIDDEN = {"checks": "how many hidden checks the topic has", "points": "the hidden checks' points in total"}
 _SELFTEST = {
     "threshold": "share of the non-equivalent mutants the checks must catch (0.9 = 90%)",
-    "wall_s": "wall-clock seconds for one check of one mutant",
+    "cpu_s": "CPU seconds (and wall-clock seconds asleep) for one check of one mutant",
 }
 _TOPIC_SELFTEST = {
     "equivalent": "mutant id -> why no input tells it from the reference",
@@ -406,7 +406,7 @@ def load_course(path: Path) -> Course:
 
     default_limits = _limits(where, data.get("limits", {}), "limits", _DEFAULT_LIMITS)
     default_devices = _devices(where, data.get("devices", list(DEVICES)), "devices")
-    default_selftest = _selftest(where, data.get("selftest", {}), "selftest", SelfTest(threshold=0.9, wall_s=2.0), _SELFTEST)
+    default_selftest = _selftest(where, data.get("selftest", {}), "selftest", SelfTest(threshold=0.9, cpu_s=2.0), _SELFTEST)
 
     sandbox = _mapping(where, data.get("sandbox", {}), "sandbox", {"uid_base": "first uid of the worker slots", "hide": "paths (relative to course.yaml) hidden from workers"})
     uid_base = int(_number(where, sandbox.get("uid_base", 64000), "sandbox.uid_base", positive=True, integer=True))

@@ -13,7 +13,6 @@ import importlib
 import logging
 import os
 import sys
-import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ from ..course.config import RECORDED, SOLUTIONS, Course, Limits, Topic
 from ..course.submission import Source, Submission
 from ..errors import ConfigError, SandboxUnavailable, UsageError
 from ..sandbox.confinement import PROCESS, STRICT
-from ..sandbox.workers import Spawner, Worker, WorkerDied, WorkerTimeout, describe_mode
+from ..sandbox.workers import BLOCKED, CPU, STARVED, Clock, Spawner, Worker, WorkerDied, WorkerTimeout, describe_mode
 from .checks import Check, CheckFailed, StudentError, Trial, checks_in
 from .results import ERROR, FAILED, NOT_ATTEMPTED, PASSED, CheckResult, Report, TopicResult
 from .seeding import check_seed, digest
@@ -36,6 +35,8 @@ __all__ = ["Grader", "resolve_devices", "default_jobs"]
 
 log = logging.getLogger("autograder")
 _ORDER = {PASSED: 0, NOT_ATTEMPTED: 1, FAILED: 2, ERROR: 3}
+STARVED_RETRIES = 2  # a check (or a module's import) starved of CPU runs this many more times, then the grader reports it
+_BUSY = "no points are given or taken for it: grade again when the machine is less busy"
 
 
 def resolve_devices(choice: str) -> list[str]:
@@ -66,7 +67,9 @@ class _Outcome:
     message: str = ""
     mistake: dict[str, str] | None = None
     figures: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-    timed_out: bool = False
+    timed_out: bool = False  # it ran out of its own time (CPU, or asleep): later checks of the topic get less
+    starved: WorkerTimeout | None = None  # the machine kept it from running: run it again
+    cpu_s: float = 0.0  # what its worker's processes spent on it
     summary: str = ""  # what failed in the grader's words only, for hidden checks shown below `full`: CheckResult.summary
 
     def __post_init__(self) -> None:
@@ -145,10 +148,12 @@ class Grader:
     def _try_strict(self) -> str | None:
         """Start one strict worker with nothing in it: None when that works, else what went wrong."""
         self._spawner.mode = STRICT
-        worker, slot = self._spawner.spawn(device="cpu", limits=Limits(wall_s=30, cpu_s=30, memory_mb=512, output_kb=4), hide=self._hide)
+        worker, slot = self._spawner.spawn(device="cpu", limits=Limits(cpu_s=30, wall_s=30, memory_mb=512, output_kb=4), hide=self._hide, lifetime_cpu_s=30)
         try:
-            reply, _ = worker.request({"op": "load", "module": "probe", "filename": "<probe>", "source": ""}, [], timeout=30)
+            reply, _ = worker.request({"op": "load", "module": "probe", "filename": "<probe>", "source": ""}, [], clock=Clock(worker, cpu_s=30, wall_s=30))
             return None if reply.get("ok") else str(reply.get("error"))
+        except WorkerTimeout as exc:
+            return f"the worker did not start ({exc.kind}: {exc.used.cpu_s:.1f} s of CPU, {exc.used.waiting_s:.1f} s waiting for one, in {exc.elapsed:.1f} s)"
         except WorkerDied as exc:
             return worker.exit().sandbox_error or f"the worker {exc}"
         finally:
@@ -212,21 +217,21 @@ class Grader:
         topics: Iterable[str] | None = None,
         public_only: bool = False,
         devices: Iterable[str] | None = None,
-        wall_s: float | None = None,
+        cpu_s: float | None = None,
         checks: Sequence[str] | None = None,
         until_failure: bool = False,
     ) -> Report:
         """Grade ``submission``.
 
-        The self-test narrows a grading of a mutant: ``devices`` (a subset of the session's), ``wall_s`` (a lower
-        wall clock per check), ``checks`` (these checks, in this order) and ``until_failure`` (stop at the first
+        The self-test narrows a grading of a mutant: ``devices`` (a subset of the session's), ``cpu_s`` (lower time
+        budgets per check: CPU and wall clock), ``checks`` (these checks, in this order) and ``until_failure`` (stop at the first
         check that does not pass; the report then holds only the checks that ran).
         """
         chosen = [self.course.topic(t) for t in topics] if topics else [t for t in self.course.topics if t.id in submission.sources]
         if not chosen:
             raise UsageError(f"{submission.label}: no topic to grade (expected files named {', '.join(t.id + '.py' for t in self.course.topics)})")
-        if wall_s is not None:
-            chosen = [dataclasses.replace(t, limits=dataclasses.replace(t.limits, wall_s=min(wall_s, t.limits.wall_s))) for t in chosen]
+        if cpu_s is not None:
+            chosen = [dataclasses.replace(t, limits=dataclasses.replace(t.limits, cpu_s=min(cpu_s, t.limits.cpu_s), wall_s=min(cpu_s, t.limits.wall_s))) for t in chosen]
         using = [d for d in self.devices if devices is None or d in devices]
         if not using:
             raise UsageError(f"devices {list(devices or [])}: this grader runs on {', '.join(self.devices)}")
@@ -253,9 +258,9 @@ class Grader:
             return redact(TopicResult(topic.id, topic.title, filename, results, error=problem), self.course.hidden_feedback)
 
         outcomes: dict[str, dict[str, _Outcome]] = {c.id: {} for c, _ in checks}
-        topic_error, outputs, after_hidden = None, [], False
+        topic_error, outputs, after_hidden, cpu = None, [], False, [0.0]
         for device in devices:
-            topic_error = self._run_device(topic, source, reference, checks, device, outcomes, outputs, until_failure)
+            topic_error = self._run_device(topic, source, reference, checks, device, outcomes, outputs, cpu, until_failure)
             # A module that fails to load once a hidden check has run may say what that check sent it.
             after_hidden = topic_error is not None and any(outcomes[c.id] for c, hidden in checks if hidden)
             if topic_error or (until_failure and any(o.status != PASSED for o in _outcomes_of(outcomes))):
@@ -266,77 +271,107 @@ class Grader:
         for chk, hidden in checks:
             merged = _merge(outcomes[chk.id], devices, topic_error)
             figures = next((o.figures for o in outcomes[chk.id].values() if o.figures), [])  # the first device's
-            results.append(CheckResult(chk.id, chk.title, topic.checks[chk.id], merged.status, hidden, merged.message, merged.mistake, devices, figures, merged.summary))
+            spent = round(sum(o.cpu_s for o in outcomes[chk.id].values()), 3)
+            results.append(CheckResult(chk.id, chk.title, topic.checks[chk.id], merged.status, hidden, merged.message, merged.mistake, devices, figures, merged.summary, spent))
         output = "\n".join(o for o in outputs if o)
-        return redact(TopicResult(topic.id, topic.title, filename, results, error=topic_error, output=output, error_after_hidden=after_hidden), self.course.hidden_feedback)
+        return redact(TopicResult(topic.id, topic.title, filename, results, error=topic_error, output=output, error_after_hidden=after_hidden, cpu_s=round(cpu[0], 3)), self.course.hidden_feedback)
 
-    def _run_device(self, topic: Topic, source: Source, reference: Any, checks: list[tuple[Check, bool]], device: str, outcomes: dict[str, dict[str, _Outcome]], outputs: list[str], until_failure: bool) -> str | None:
-        """Run every check on one device, respawning the worker after a crash; returns a topic-level error."""
+    def _run_device(self, topic: Topic, source: Source, reference: Any, checks: list[tuple[Check, bool]], device: str, outcomes: dict[str, dict[str, _Outcome]], outputs: list[str], cpu: list[float], until_failure: bool) -> str | None:
+        """Run every check on one device, respawning the worker after a crash, and running a check again on a new
+        worker when the machine starved it; returns a topic-level error. ``cpu[0]`` adds up what the workers spent."""
         worker: tuple[Worker, int] | None = None
         secret = self.course.secret()
         # Public checks draw fresh inputs when the course grades (so answers hardcoded for the public inputs earn
         # nothing), but not without the secret (they would be predictable), not from recorded answers (which exist for
         # the public inputs only) and not while recording those answers (wrap_reference: a student bundle's).
         fresh_public = secret is not None and self.course.reference == SOLUTIONS and self._wrap_reference is None
-        wall_s = topic.limits.wall_s  # lowered to after_timeout_s once a check runs out of time: a loop costs it once
+        limits = topic.limits  # lowered to after_timeout_s once a check runs out of time: a loop costs it once
+
+        def finish() -> None:
+            nonlocal worker
+            assert worker is not None
+            cpu[0] += worker[0].meter.read(discover=True).cpu_s  # before it ends: its processes' own time goes with them
+            worker[0].close()
+            outputs.append(worker[0].output.text())
+            self._finish(worker)
+            worker = None
+
         try:
-            for chk, hidden in checks:
-                if worker is None:
-                    worker, problem = self._start(topic, source, device)
-                    if problem:
-                        outputs.append(worker[0].output.text())
-                        self._finish(worker)
-                        worker = None
-                        return problem
-                assert worker is not None
-                seed = check_seed(topic=topic.id, check=chk.id, hidden=hidden, public_seed=self.course.public_seed, secret=secret, submission=digest(source.data), fresh_public=fresh_public)
-                outcomes[chk.id][device] = self._run_check(chk, topic, reference, worker[0], device, seed, wall_s)
-                if outcomes[chk.id][device].timed_out:
-                    wall_s = min(wall_s, topic.limits.after_timeout_s)
-                if until_failure and outcomes[chk.id][device].status != PASSED:
+            for index, (chk, hidden) in enumerate(checks):
+                spent = 0.0
+                for attempt in range(STARVED_RETRIES + 1):
+                    if worker is None:
+                        worker, problem, starved = self._start(topic, source, device, lifetime_cpu_s=limits.cpu_s * (len(checks) + 1))
+                        if problem or starved:
+                            finish()
+                        if problem:
+                            return problem
+                        if starved and attempt < STARVED_RETRIES:
+                            continue
+                        if starved:  # the import never got the CPU it needed: nothing left is graded on this device
+                            for later, _ in checks[index:]:
+                                outcomes[later.id][device] = _Outcome(ERROR, f"not graded: the machine was too busy to import {source.filename} ({_waited(starved, attempt + 1)}); {_BUSY}")
+                            return None
+                    assert worker is not None
+                    seed = check_seed(topic=topic.id, check=chk.id, hidden=hidden, public_seed=self.course.public_seed, secret=secret, submission=digest(source.data), fresh_public=fresh_public)
+                    outcome = self._run_check(chk, topic, reference, worker[0], device, seed, limits, attempt)
+                    spent += outcome.cpu_s
+                    if worker[0].dead:
+                        finish()
+                    if outcome.starved is None:
+                        break
+                outcome.cpu_s = spent
+                outcomes[chk.id][device] = outcome
+                if outcome.timed_out:
+                    limits = dataclasses.replace(limits, cpu_s=min(limits.cpu_s, limits.after_timeout_s), wall_s=min(limits.wall_s, limits.after_timeout_s))
+                if until_failure and outcome.status != PASSED:
                     break
-                if worker[0].dead:
-                    outputs.append(worker[0].output.text())
-                    self._finish(worker)
-                    worker = None
         finally:
             if worker is not None:
-                worker[0].close()
-                outputs.append(worker[0].output.text())
-                self._finish(worker)
+                finish()
         return None
 
-    def _start(self, topic: Topic, source: Source, device: str) -> tuple[tuple[Worker, int], str | None]:
-        worker, slot = self._spawner.spawn(device=device, limits=topic.limits, hide=self._hide)
+    def _start(self, topic: Topic, source: Source, device: str, *, lifetime_cpu_s: float) -> tuple[tuple[Worker, int], str | None, WorkerTimeout | None]:
+        """A worker with the submission's module loaded; else a problem to report, or how the machine starved it."""
+        worker, slot = self._spawner.spawn(device=device, limits=topic.limits, hide=self._hide, lifetime_cpu_s=lifetime_cpu_s)
         load = {"op": "load", "module": topic.id, "filename": source.filename, "source": source.text, "gpu_memory_mb": topic.limits.memory_mb if device == "cuda" else None}
+        limits = topic.limits
+        clock = Clock(worker, cpu_s=limits.cpu_s, wall_s=limits.wall_s)
         try:
-            reply, _ = worker.request(load, [], timeout=topic.limits.wall_s + 5)
+            reply, _ = worker.request(load, [], clock=clock)
+        except WorkerTimeout as exc:
+            if exc.kind == STARVED:
+                return (worker, slot), None, exc
+            return (worker, slot), f"importing {source.filename}: {_ran_out(exc.kind, limits)}", None
         except WorkerDied as exc:
             failure = worker.exit().sandbox_error  # the supervisor's word, not the worker's
             if failure:
-                return (worker, slot), f"the {self._spawner.mode} sandbox could not be set up: {failure}"
-            return (worker, slot), f"importing {source.filename}: the worker {exc}"
+                return (worker, slot), f"the {self._spawner.mode} sandbox could not be set up: {failure}", None
+            return (worker, slot), f"importing {source.filename}: the worker {exc}", None
+        finally:
+            clock.used()  # the import's CPU time counts for the topic
         if not reply.get("ok"):
             error = reply.get("error") or {}
-            return (worker, slot), f"importing {source.filename} failed:\n{str(error.get('traceback', '')).rstrip()}"
-        return (worker, slot), None
+            return (worker, slot), f"importing {source.filename} failed:\n{str(error.get('traceback', '')).rstrip()}", None
+        return (worker, slot), None, None
 
     def _finish(self, worker: tuple[Worker, int]) -> None:
         worker[0].exit()
         self._spawner.release(worker[1])
 
-    def _run_check(self, chk: Check, topic: Topic, reference: Any, worker: Worker, device: str, seed: int, wall_s: float) -> _Outcome:
-        deadline = time.monotonic() + wall_s
+    def _run_check(self, chk: Check, topic: Topic, reference: Any, worker: Worker, device: str, seed: int, limits: Limits, attempt: int) -> _Outcome:
+        clock = Clock(worker, cpu_s=limits.cpu_s, wall_s=limits.wall_s)
 
         def request(header: dict[str, Any], arrays: list[np.ndarray]) -> tuple[dict[str, Any], list[np.ndarray]]:
-            return worker.request(header, arrays, timeout=max(deadline - time.monotonic(), 0.001))
+            return worker.request(header, arrays, clock=clock)
 
         trial = Trial(rng=np.random.default_rng(seed), device=device, reference=reference, tolerance=lambda dtype: self.course.tolerance(dtype, device), request=request, autograd=chk.autograd)
-        outcome = self._judge(chk, topic, trial, wall_s)
+        outcome = self._judge(chk, topic, trial, limits, attempt)
         outcome.figures = trial.figures
+        outcome.cpu_s = clock.used().cpu_s
         return outcome
 
-    def _judge(self, chk: Check, topic: Topic, trial: Trial, wall_s: float) -> _Outcome:
+    def _judge(self, chk: Check, topic: Topic, trial: Trial, limits: Limits, attempt: int) -> _Outcome:
         try:
             chk.fn(trial)
             return _Outcome(PASSED)
@@ -350,9 +385,14 @@ class Grader:
             if exc.type == "OutOfMemoryError" and trial.device == "cuda":
                 return _Outcome(FAILED, f"{exc.call}: ran out of GPU memory (a worker may use {topic.limits.memory_mb} MiB of the GPU: limits.memory_mb): {exc.text}", summary=f"{exc.call}: ran out of GPU memory")
             return _Outcome(FAILED, f"{exc.call} raised {exc.type}: {exc.text}\n{exc.traceback.rstrip()}", summary=f"{exc.call} raised {kind}")
-        except WorkerTimeout:
-            after = f" (an earlier check of this topic ran out of time, so each later one has {wall_s:g} s)" if wall_s < topic.limits.wall_s else ""
-            return _Outcome(FAILED, f"{trial.current or 'your code'}: did not finish within this check's {wall_s:g} s limit and was stopped{after}", timed_out=True)
+        except WorkerTimeout as exc:
+            call = trial.current or "your code"
+            if exc.kind != STARVED:
+                after = f" (an earlier check of this topic ran out of time, so each later one has {limits.cpu_s:g} s)" if limits.cpu_s < topic.limits.cpu_s else ""
+                return _Outcome(FAILED, f"{call}: {_ran_out(exc.kind, limits)}{after}", timed_out=True)
+            if attempt < STARVED_RETRIES:
+                return _Outcome(FAILED, "", starved=exc)
+            return _Outcome(ERROR, f"{call}: not graded: the machine was too busy to run this check ({_waited(exc, attempt + 1)}); {_BUSY}")
         except WorkerDied as exc:
             return _Outcome(FAILED, f"{trial.current or 'your code'}: the worker {exc}", summary=f"{trial.current or 'your code'}: the worker stopped before it answered")
         except Exception as exc:  # noqa: BLE001 - a broken check must not give points or stop the run
@@ -362,6 +402,18 @@ class Grader:
         finally:
             self._calls.setdefault((topic.id, chk.id), set()).update(trial.calls)
             self._inputs[(topic.id, chk.id)] = trial.inputs_digest
+
+
+def _ran_out(kind: str, limits: Limits) -> str:
+    """What a submission that ran out of time did: the same words whatever the machine's load."""
+    if kind == CPU:
+        return f"used this check's {limits.cpu_s:g} s of CPU time (limits.cpu_s) without finishing and was stopped"
+    assert kind == BLOCKED
+    return f"spent {limits.wall_s:g} s neither computing nor waiting for a CPU (asleep or blocked: limits.wall_s) and was stopped"
+
+
+def _waited(exc: WorkerTimeout, times: int) -> str:
+    return f"in {exc.elapsed:.0f} s its worker got {exc.used.cpu_s:.1f} s of CPU time and waited {exc.used.waiting_s:.0f} s for a CPU; tried {times} times"
 
 
 def _outcomes_of(outcomes: dict[str, dict[str, _Outcome]]) -> Iterable[_Outcome]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["PASSED", "FAILED", "NOT_ATTEMPTED", "ERROR", "CheckResult", "TopicResult", "Report"]
+__all__ = ["PASSED", "FAILED", "NOT_ATTEMPTED", "ERROR", "TIMINGS", "CheckResult", "TopicResult", "Report"]
 
 PASSED, FAILED, NOT_ATTEMPTED, ERROR = "passed", "failed", "not attempted", "error"
+TIMINGS = frozenset(["cpu_s"])  # keys of the results that measure the run, not the submission
 
 
 @dataclass
@@ -24,6 +25,7 @@ class CheckResult:
     # What failed in the grader's words only (no text of the submission's: its exceptions, names, printed values);
     # what a failing hidden check shows below feedback `full` (engine.visibility). Not rendered itself.
     summary: str = ""
+    cpu_s: float = 0.0  # CPU time its workers spent on it, over its devices: a timing, not a grade
 
     @property
     def points(self) -> float:
@@ -39,6 +41,7 @@ class TopicResult:
     error: str | None = None  # the topic as a whole could not be graded (missing file, import error)
     output: str = ""  # an excerpt of what the submission printed; never used for grading
     error_after_hidden: bool = False  # ``error`` came once a hidden check had run: it is hidden text (engine.visibility)
+    cpu_s: float = 0.0  # CPU time of its workers, imports included: a timing, not a grade
 
     @property
     def points(self) -> float:
@@ -72,7 +75,7 @@ class Report:
         return [c for t in self.topics for c in t.checks if c.status == ERROR]
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data; no timings, so regrading the same submission gives byte-identical JSON."""
+        """Plain data; regrading the same submission gives the same JSON but for its timings (TIMINGS keys)."""
         data = asdict(self)
         data["points"], data["max_points"] = self.points, self.max_points
         for topic, raw in zip(self.topics, data["topics"]):

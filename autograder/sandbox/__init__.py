@@ -1,7 +1,7 @@
 """The sandbox: the only place student code runs (``worker``, forked by ``forkserver``) and everything that confines it
 (``confinement``: namespaces, an unprivileged uid, keyrings, limits; ``rootfs``: the allow-listed file system a strict
 worker sees), the wire format it answers in (``exchange``), the
-grader's side of a worker (``workers``), and what the worker offers checks (``components``, ``autograd_guard``).
+grader's side of a worker (``workers``, timed by ``cputime``), and what the worker offers checks (``components``, ``autograd_guard``).
 
 Nothing here imports the referee: student code never shares a process with the grader's state.
 """
@@ -14,7 +14,8 @@ from typing import Any
 # Public name -> the module that defines it, imported on first use: a worker imports this package on its way to
 # ``autograder.sandbox.worker``, and must not load the grader's side of the sandbox with it.
 _EXPORTS = {
-    **dict.fromkeys(["Spawner", "Worker", "WorkerDied", "WorkerTimeout", "describe_mode"], "workers"),
+    **dict.fromkeys(["Spawner", "Worker", "WorkerDied", "WorkerTimeout", "Clock", "describe_mode", "CPU", "BLOCKED", "STARVED", "STARVED_AFTER"], "workers"),
+    **dict.fromkeys(["Meter", "Usage"], "cputime"),
     "ForkServer": "forkserver",
     **dict.fromkeys(["Confinement", "MemoryCgroup", "strict_available", "user_processes", "STRICT", "PROCESS", "MODES", "ROOTLESS"], "confinement"),
     **dict.fromkeys(["ExchangeError", "encode", "read_frame", "write_frame"], "exchange"),

@@ -135,6 +135,15 @@ class MemoryCgroup:
             return "v1"
         return None
 
+    @staticmethod
+    def name_for(supervisor: int) -> str:
+        return f"w{supervisor}"
+
+    @classmethod
+    def members(cls, kind: str, supervisor: int) -> str:
+        """The file that lists the processes of the group a supervisor makes (a group of ``kind``: v1 or v2)."""
+        return str((cls.V2 if kind == "v2" else cls.V1) / "autograder" / cls.name_for(supervisor) / "cgroup.procs")
+
     @classmethod
     def create(cls, name: str, limit_bytes: int) -> MemoryCgroup | None:
         """A new group with the limit, or None where the hierarchy cannot delegate memory (rlimits remain)."""

@@ -110,7 +110,7 @@ def _supervise(request: dict[str, Any], proto_fd: int, out_fd: int, ctl_fd: int)
     group = None
     setup_read, setup_fd = os.pipe()
     try:
-        group = MemoryCgroup.create(f"w{os.getpid()}", conf.memory_mb << 20) if os.geteuid() == 0 else None
+        group = MemoryCgroup.create(MemoryCgroup.name_for(os.getpid()), conf.memory_mb << 20) if os.geteuid() == 0 else None
         if group is not None:
             group.join()  # before forking: every descendant is born inside the group
             conf.limit_address_space = False  # the cgroup limits real memory; an address-space cap only breaks CUDA

@@ -1,8 +1,13 @@
-"""The grading process's side of a worker: start one, talk to it under a deadline, kill it, say how it ended.
+"""The grading process's side of a worker: start one, talk to it under a time budget, kill it, say how it ended.
 
 Workers come from the fork server (Linux) or, where there is none, from a fresh interpreter that connects back over
 a loopback socket (macOS, Windows: slower to start, reduced isolation). Either way the grader holds a stream socket
 for the protocol and a pipe that collects the worker's stdout and stderr, of which it keeps only the first few KiB.
+
+Time is judged by a :class:`Clock` per check, from what the worker's processes did (cputime.py), never from how busy
+the machine is: a check that used its CPU seconds ran out of time; one that spent its wall-clock seconds neither
+computing nor waiting for a CPU slept or blocked; one that spent :data:`STARVED_AFTER` times those waiting for a CPU
+was starved, which is the machine's doing, not the submission's (the engine runs it again, then reports the grader).
 """
 
 from __future__ import annotations
@@ -23,11 +28,17 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .confinement import ROOTLESS, STRICT, Confinement
+from .confinement import ROOTLESS, STRICT, Confinement, MemoryCgroup
+from .cputime import Meter, Usage
 from .exchange import ExchangeError, encode, read_frame
 from .forkserver import ForkServer
 
-__all__ = ["Worker", "WorkerDied", "WorkerTimeout", "Spawner", "describe_mode"]
+__all__ = ["Worker", "WorkerDied", "WorkerTimeout", "Clock", "Spawner", "describe_mode", "CPU", "BLOCKED", "STARVED", "STARVED_AFTER"]
+
+CPU, BLOCKED, STARVED = "cpu", "blocked", "starved"  # why a clock ran out (WorkerTimeout.kind)
+STARVED_AFTER = 10  # a check that took this many times its cpu_s + wall_s in all was starved of CPU
+_EXIT_GRACE_S = 5.0  # a worker that hung up gets this long to exit by itself (its exit status is then its own)
+_POLL_S = 0.1  # how often a clock reads its worker's usage while it waits (the most CPU time spent past a budget)
 
 
 class WorkerDied(Exception):
@@ -35,29 +46,89 @@ class WorkerDied(Exception):
 
 
 class WorkerTimeout(WorkerDied):
-    pass
+    """A :class:`Clock` ran out (``kind``: CPU, BLOCKED or STARVED) and the worker was stopped; ``used`` is what the
+    check's processes spent, ``elapsed`` the wall-clock seconds it waited for them."""
+
+    def __init__(self, kind: str, used: Usage, elapsed: float):
+        super().__init__(f"ran out of time ({kind}) and was stopped")
+        self.kind, self.used, self.elapsed = kind, used, elapsed
 
 
+class Clock:
+    """One check's time on one worker, across its requests: ``cpu_s`` CPU seconds (what the check may compute) and
+    ``wall_s`` wall-clock seconds spent neither computing nor waiting for a CPU (a worker that sleeps or blocks),
+    within STARVED_AFTER * (``cpu_s`` + ``wall_s``) in all: past that the worker spent most of it waiting for a CPU,
+    so it was starved."""
 
-class _DeadlineReader:
-    """``read(n)`` over a socket that gives up at a deadline; what ``read_frame`` needs."""
+    def __init__(self, worker: Worker, *, cpu_s: float, wall_s: float):
+        self.worker, self.cpu_s, self.wall_s = worker, cpu_s, wall_s
+        self.start = worker.usage  # as the previous check left it: what the worker did in between is this check's
+        self.elapsed = 0.0  # wall-clock seconds spent waiting on the worker, over the check's requests
+        self._since: float | None = None
+
+    def used(self) -> Usage:
+        """What the check's processes have spent so far."""
+        self.worker.usage = self.worker.meter.read()
+        return self.worker.usage - self.start
+
+    def begin(self) -> None:
+        self._since = time.monotonic()
+
+    def end(self) -> None:
+        if self._since is not None:
+            self.elapsed += time.monotonic() - self._since
+            self._since = None
+
+    def poll(self) -> float:
+        """Seconds to wait for the worker before the next :meth:`tick`."""
+        return min(_POLL_S, self.cpu_s / 20)
+
+    def tick(self) -> None:
+        """Raise WorkerTimeout (the caller kills the worker) when a limit is reached."""
+        now = time.monotonic()
+        elapsed = self.elapsed + (now - self._since if self._since is not None else 0.0)
+        self.worker.usage = self.worker.meter.read(discover=True)
+        used = self.worker.usage - self.start
+        idle = elapsed - used.cpu_s - used.waiting_s  # asleep or blocked: the submission's own doing
+        starved = elapsed >= STARVED_AFTER * (self.cpu_s + self.wall_s)  # far more than computing and idling allow
+        kind = CPU if used.cpu_s >= self.cpu_s else BLOCKED if idle >= self.wall_s else STARVED if starved else None
+        if kind is not None:
+            raise WorkerTimeout(kind, used, elapsed)
+
+
+class _ClockReader:
+    """``read(n)`` over a socket under a Clock; what ``read_frame`` needs."""
 
     def __init__(self, sock: socket.socket):
-        self.sock, self.deadline = sock, 0.0
+        self.sock = sock
+        self.clock: Clock | None = None
 
     def read(self, n: int) -> bytes:
+        assert self.clock is not None
         while True:
-            left = self.deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError
-            ready, _, _ = select.select([self.sock], [], [], left)
-            if ready:
+            if _wait([self.sock], [], self.clock):
                 try:
                     return self.sock.recv(min(n, 1 << 20))
                 except BlockingIOError:
                     continue
                 except OSError:
                     return b""
+
+
+def _wait(read: list[socket.socket], write: list[socket.socket], clock: Clock) -> bool:
+    """Wait one poll for the socket; True when it is ready. A tick that finds a limit reached looks once more
+    before it raises: a grader that was itself kept from running must not stop a worker that has answered."""
+    ready = select.select(read, write, [], clock.poll())
+    if ready[0] or ready[1]:
+        return True
+    try:
+        clock.tick()
+    except WorkerTimeout:
+        ready = select.select(read, write, [], 0)
+        if ready[0] or ready[1]:
+            return True
+        raise
+    return False
 
 
 class _Output:
@@ -76,7 +147,9 @@ class _Output:
                     self.kept += chunk[:room]
                 self.total += len(chunk)
 
-    def text(self, wait: float = 0.2) -> str:
+    def text(self, wait: float = _EXIT_GRACE_S) -> str:
+        """What was kept; waits for the end of the output (every process that held the pipe is gone by now, so it
+        comes at once, even on a busy machine: what a report shows must not depend on how fast it came)."""
         self._thread.join(wait)
         text = safe_text(bytes(self.kept).decode("utf-8", errors="replace"))
         if self.total > len(self.kept):
@@ -184,46 +257,46 @@ def _valid_reply(reply: dict[str, Any], seq: int, n_arrays: int) -> dict[str, An
 class Worker:
     """One live worker: ``request`` sends a frame and waits for the answer under a deadline."""
 
-    def __init__(self, *, proto: socket.socket, output: _Output, ctl: socket.socket | None, proc: subprocess.Popen | None, max_bytes: int):
+    def __init__(self, *, proto: socket.socket, output: _Output, ctl: socket.socket | None, proc: subprocess.Popen | None, max_bytes: int, meter: Meter):
         proto.setblocking(False)
         self._proto, self._ctl, self._proc = proto, ctl, proc
-        self._reader = _DeadlineReader(proto)
+        self._reader = _ClockReader(proto)
         self.output = output
+        self.meter = meter
+        self.usage = Usage(0.0, 0.0)  # the meter's last reading
         self.max_bytes = max_bytes
         self.dead = False
         self._seq = 0
         self._exit: _Exit | None = None
 
-    def request(self, header: dict[str, Any], arrays: list[np.ndarray], *, timeout: float) -> tuple[dict[str, Any], list[np.ndarray]]:
+    def request(self, header: dict[str, Any], arrays: list[np.ndarray], *, clock: Clock) -> tuple[dict[str, Any], list[np.ndarray]]:
         """Send one request; return the validated reply. Raises WorkerDied/WorkerTimeout (the worker is then gone)."""
         if self.dead:
             raise WorkerDied("is no longer running")
-        deadline = time.monotonic() + timeout
         self._seq += 1
+        clock.begin()
         try:
             frame = encode({**header, "seq": self._seq}, arrays)
-            self._send(frame, deadline)
-            self._reader.deadline = deadline
+            self._send(frame, clock)
+            self._reader.clock = clock
             limit = min(self.max_bytes, max(MIN_REPLY_BYTES, REPLY_FACTOR * len(frame)))
             seq = self._seq
             return read_frame(self._reader, max_bytes=limit, check=lambda reply, n: _valid_reply(reply, seq, n))
-        except TimeoutError:
+        except WorkerTimeout:
             self.kill()
-            raise WorkerTimeout("did not answer in time and was stopped") from None
+            raise
         except (EOFError, OSError):
-            raise WorkerDied(self.exit(grace=1.0).describe()) from None
+            raise WorkerDied(self.exit(grace=_EXIT_GRACE_S).describe()) from None
         except (ExchangeError, ValueError, TypeError) as exc:
             self.kill()
             raise WorkerDied(f"sent malformed data ({exc}) and was stopped") from None
+        finally:
+            clock.end()
 
-    def _send(self, data: bytes, deadline: float) -> None:
+    def _send(self, data: bytes, clock: Clock) -> None:
         view = memoryview(data)
         while view:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError
-            _, ready, _ = select.select([], [self._proto], [], left)
-            if ready:
+            if _wait([], [self._proto], clock):
                 try:
                     view = view[self._proto.send(view[: 1 << 20]) :]
                 except BlockingIOError:
@@ -297,7 +370,7 @@ class Worker:
                 self._proto.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-            self.exit(grace=0.5)
+            self.exit(grace=_EXIT_GRACE_S)
 
 
 class Spawner:
@@ -325,14 +398,15 @@ class Spawner:
         with self._lock:
             self._slots.discard(slot)
 
-    def spawn(self, *, device: str, limits: Any, hide: Sequence[str], threads: int = 1) -> tuple[Worker, int]:
-        """A new worker and the slot it holds (release the slot after ``worker.exit()``)."""
+    def spawn(self, *, device: str, limits: Any, hide: Sequence[str], lifetime_cpu_s: float, threads: int = 1) -> tuple[Worker, int]:
+        """A new worker and the slot it holds (release the slot after ``worker.exit()``). Its checks' clocks stop it;
+        ``lifetime_cpu_s`` (RLIMIT_CPU, per process) is a backstop for all of them together."""
         slot = self._slot()
         try:
             conf = Confinement(
                 mode=self.mode,
                 uid=self.uid_base + slot if self.mode == STRICT else None,
-                cpu_s=limits.cpu_s,
+                cpu_s=lifetime_cpu_s,
                 memory_mb=limits.memory_mb,
                 hide=list(hide) if self.mode == STRICT else [],
                 limit_address_space=device == "cpu",
@@ -341,9 +415,11 @@ class Spawner:
             cap = limits.output_kb << 10
             max_bytes = max(64 << 20, limits.memory_mb << 20)
             if self._forkserver is not None:
-                _, proto, out_read, ctl = self._forkserver.spawn(confinement=conf, device=device, threads=threads)
+                supervisor, proto, out_read, ctl = self._forkserver.spawn(confinement=conf, device=device, threads=threads)
                 output = _Output(os.fdopen(out_read, "rb", buffering=0), cap)
-                return Worker(proto=proto, output=output, ctl=ctl, proc=None, max_bytes=max_bytes), slot
+                kind = self._forkserver.hello()["cgroup"]
+                meter = Meter(supervisor, include_root=False, members=MemoryCgroup.members(kind, supervisor) if kind else None)
+                return Worker(proto=proto, output=output, ctl=ctl, proc=None, max_bytes=max_bytes, meter=meter), slot
             return self._spawn_subprocess(conf, device, threads, cap, max_bytes), slot
         except BaseException:
             self.release(slot)
@@ -375,7 +451,7 @@ class Spawner:
                     pass
                 conn.close()  # not our worker
         conn.settimeout(None)
-        return Worker(proto=conn, output=output, ctl=None, proc=proc, max_bytes=max_bytes)
+        return Worker(proto=conn, output=output, ctl=None, proc=proc, max_bytes=max_bytes, meter=Meter(proc.pid, include_root=True))
 
     def close(self) -> None:
         if self._forkserver is not None:

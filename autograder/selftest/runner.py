@@ -15,7 +15,7 @@ Per topic, through the normal grading path (sandbox included):
 The self-test grades as the course does, with a secret (its own, so that its results do not depend on where it
 runs): public checks draw their inputs from it and the submission, like hidden ones. Mutants are graded on the CPU,
 several at a time, by one grader whose fork server starts each worker in milliseconds; each check of a mutant gets
-``selftest.wall_s`` rather than the students' wall-clock limit.
+``selftest.cpu_s`` rather than the students' limits.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def selftest_topic(*, grader: Grader, topic: Topic, jobs: int, progress: Callabl
         error = None
         for batch in (reaching, [c for c in topic.checks if c not in reaching]):
             if batch and not failed:
-                report = grader.grade(Submission.from_texts("mutant", {topic.id: mutant.source}), topics=[topic.id], devices=["cpu"], wall_s=topic.selftest.wall_s, checks=batch, until_failure=True)
+                report = grader.grade(Submission.from_texts("mutant", {topic.id: mutant.source}), topics=[topic.id], devices=["cpu"], cpu_s=topic.selftest.cpu_s, checks=batch, until_failure=True)
                 ran = report.topics[0]
                 errors = [c for c in ran.checks if c.status == ERROR]
                 if errors:

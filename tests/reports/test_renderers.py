@@ -24,11 +24,15 @@ GOLDEN = ROOT / "tests" / "golden"
 @pytest.fixture(scope="module")
 def example_report(grader):
     report = grader.grade(Submission.from_path(ROOT / "examples" / "submission", grader.course))
-    # What depends on the machine, not on the grading: the sandbox mode, the notes about it, where the clone is.
+    # What depends on the machine, not on the grading: the sandbox mode, the notes about it, where the clone is, and
+    # the CPU time each topic and check took (fixed here at figures that show how each format rounds them).
     report.sandbox, report.notes = "strict", []
     report.submission = "examples/submission"
     for topic in report.topics:
         topic.file = str(Path(topic.file).relative_to(ROOT))
+        topic.cpu_s = 1.2345
+        for check in topic.checks:
+            check.cpu_s = 0.0125
         if topic.error:  # a topic with no file names the path it looked for
             topic.error = topic.error.replace(f"{ROOT}/", "")
             for check in topic.checks:

@@ -27,10 +27,10 @@ def render(report: Report) -> str:
                     "output_format": "text",
                     "tags": [topic.id] + ([check.mistake["id"]] if check.mistake else []),
                     "visibility": HIDDEN_VISIBILITY[report.hidden_feedback] if check.hidden else "visible",
-                    "extra_data": {"topic": topic.id, "check": check.id, "status": check.status, "hidden": check.hidden, "mistake": check.mistake},
+                    "extra_data": {"topic": topic.id, "check": check.id, "status": check.status, "hidden": check.hidden, "mistake": check.mistake, "cpu_s": check.cpu_s},
                 }
             )
-    summary = [f"{topic.title}: {topic.points:g}/{topic.max_points:g}" + (f" ({topic.error.splitlines()[0]})" if topic.error else "") for topic in report.topics]
+    summary = [f"{topic.title}: {topic.points:g}/{topic.max_points:g}, {topic.cpu_s:.2f} s of CPU time" + (f" ({topic.error.splitlines()[0]})" if topic.error else "") for topic in report.topics]
     outputs = [f"Output of {topic.id} (not used for grading):\n{topic.output}" for topic in report.topics if topic.output]
     results = {
         "score": report.points,

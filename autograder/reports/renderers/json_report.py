@@ -1,4 +1,5 @@
-"""JSON: the results model as data (stable key order, no timings: the same submission renders byte-identically)."""
+"""JSON: the results model as data (stable key order; the same submission renders identically but for the values of
+the TIMINGS keys)."""
 
 from __future__ import annotations
 

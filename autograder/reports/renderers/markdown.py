@@ -35,7 +35,7 @@ def render(report: Report) -> str:
     lines += [f"Graded `{report.submission}` (sandbox: {report.sandbox}; devices: {', '.join(report.devices)})."]
     lines += ["", *(f"> {note}" for note in report.notes)] if report.notes else []
     for topic in report.topics:
-        lines += ["", f"## {topic.title} (`{topic.id}`): {topic.points:g}/{topic.max_points:g}", ""]
+        lines += ["", f"## {topic.title} (`{topic.id}`): {topic.points:g}/{topic.max_points:g}", "", f"{topic.cpu_s:.2f} s of CPU time", ""]
         lines += [*_fenced(topic.error), ""] if topic.error else []
         lines += ["| check | points | status |", "| --- | ---: | --- |"]
         lines += [f"| {_cell(c.id)}{' (hidden)' if c.hidden else ''} | {c.points:g}/{c.max_points:g} | {_MARK[c.status]} |" for c in topic.checks]

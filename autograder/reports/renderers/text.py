@@ -18,7 +18,7 @@ def render(report: Report) -> str:
     lines = [f"{report.course}: grading {report.submission} (sandbox: {report.sandbox}; devices: {', '.join(report.devices)})"]
     lines += report.notes
     for topic in report.topics:
-        lines += ["", f"{topic.title} [{topic.id}]  {topic.points:g}/{topic.max_points:g}"]
+        lines += ["", f"{topic.title} [{topic.id}]  {topic.points:g}/{topic.max_points:g}  ({topic.cpu_s:.2f} s of CPU time)"]
         rows = [("check", "points", "status")]
         rows += [(c.id + (" (hidden)" if c.hidden else ""), f"{c.points:g}/{c.max_points:g}", _MARK[c.status] + (f": {c.status}" if c.status == NOT_ATTEMPTED else "")) for c in topic.checks]
         lines += _table(rows)
