@@ -10,7 +10,8 @@ from all results: ``RESULTS/gradebook.csv`` (a row per submission, a column per 
 the same code). Class files and submissions live apart, so no submission's name can take a class file's place.
 A submission that cannot be graded (an unsafe zip, no topic file) gets a failure row; one that crashes, hangs or
 exhausts memory fails its checks like any other; one whose results cannot be read back gets a row that says so: the
-class files are written whatever one submission did. A lock file keeps a second batch out of the same results folder.
+class files are written whatever one submission did. A check the grader could not judge (starved of CPU by a busy
+machine, or a broken check) is named in the row and graded again on the next run. A lock file keeps a second batch out of the same results folder.
 Grading is for credit, so the process sandbox (no file-system isolation) is refused unless asked for.
 """
 
@@ -35,7 +36,7 @@ from typing import Any, Iterator, Sequence
 
 from .course.config import Course, load_course, locate_course
 from .course.submission import Submission, find_topic_folder
-from .engine.results import Report
+from .engine.results import ERROR, Report
 from .errors import GraderError, ResultsUnwritable, SandboxUnavailable, UsageError
 from .reports.output import to_json, write_atomically
 
@@ -182,7 +183,9 @@ def grade_one(*, grader: Any, entry: Entry, course: Course, topics: Sequence[str
                 if source.text is not None:
                     fingerprints[topic] = {"bytes": hashlib.sha256(source.text.encode()).hexdigest(), "code": code_fingerprint(source.text)}
         problems = [f"{t.id}: {t.error.splitlines()[0]}" for t in report.topics if t.error]
+        problems += [f"{t.id}.{c.id}: not graded (grader error): run the same command again" for t in report.topics for c in t.checks if c.status == ERROR]
         outcome = Outcome(entry.name, "graded", None, time.perf_counter() - start, {t.id: t.points for t in report.topics}, {t.id: t.max_points for t in report.topics}, len(report.internal_errors), problems)
+        retry = bool(report.internal_errors)  # a check the grader could not judge (a busy machine, a broken check) is no verdict
     except GraderError as exc:
         outcome = Outcome(entry.name, "failed", f"{entry.path.name}: {exc}", time.perf_counter() - start, {}, {})
     except Exception as exc:  # noqa: BLE001 - one submission's failure must not end the batch
