@@ -43,8 +43,9 @@ def run(path: Path | None, topics: tuple[str, ...], device: str, fmt: str, outpu
 
     \b
     Exit codes: 0 graded (whatever the score, unless --fail-under), 1 unexpected
-    failure, 2 bad course.yaml or command line, 3 a check failed internally (no
-    points given), 4 the score is under --fail-under.
+    failure, 2 bad course.yaml or command line, 3 a check could not be judged (a
+    broken check, or a machine too busy to run it; no points given), 4 the score
+    is under --fail-under.
     """
     from . import run as run_module
 

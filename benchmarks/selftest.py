@@ -39,10 +39,10 @@ def sample_rate(course, topic: str, sources: list[str], jobs: int, *, forkserver
     sandbox = "auto" if forkserver else "process"
     with Grader(course=course, sandbox=sandbox, devices=["cpu"], use_forkserver=forkserver) as grader:
         grader.grade(Submission.from_texts("warm-up", {topic: sources[0]}), topics=[topic])
-        wall_s = course.topic(topic).selftest.wall_s
+        cpu_s = course.topic(topic).selftest.cpu_s
         start = time.perf_counter()
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            list(pool.map(lambda s: grader.grade(Submission.from_texts("m", {topic: s}), topics=[topic], wall_s=wall_s), sources))
+            list(pool.map(lambda s: grader.grade(Submission.from_texts("m", {topic: s}), topics=[topic], cpu_s=cpu_s), sources))
         return (time.perf_counter() - start) / len(sources)
 
 
