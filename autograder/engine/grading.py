@@ -290,7 +290,7 @@ class Grader:
         def finish() -> None:
             nonlocal worker
             assert worker is not None
-            cpu[0] += worker[0].meter.read(discover=True).cpu_s  # before it ends: its processes' own time goes with them
+            cpu[0] += worker[0].spent().cpu_s  # before it ends: its processes' own time goes with them
             worker[0].close()
             outputs.append(worker[0].output.text())
             self._finish(worker)
@@ -342,7 +342,7 @@ class Grader:
         except WorkerTimeout as exc:
             if exc.kind == STARVED:
                 return (worker, slot), None, exc
-            return (worker, slot), f"importing {source.filename}: {_ran_out(exc.kind, limits)}", None
+            return (worker, slot), f"importing {source.filename}: {_ran_out(exc.kind, limits, 'the import')}", None
         except WorkerDied as exc:
             failure = worker.exit().sandbox_error  # the supervisor's word, not the worker's
             if failure:
@@ -389,7 +389,7 @@ class Grader:
             call = trial.current or "your code"
             if exc.kind != STARVED:
                 after = f" (an earlier check of this topic ran out of time, so each later one has {limits.cpu_s:g} s)" if limits.cpu_s < topic.limits.cpu_s else ""
-                return _Outcome(FAILED, f"{call}: {_ran_out(exc.kind, limits)}{after}", timed_out=True)
+                return _Outcome(FAILED, f"{call}: {_ran_out(exc.kind, limits, 'this check')}{after}", timed_out=True)
             if attempt < STARVED_RETRIES:
                 return _Outcome(FAILED, "", starved=exc)
             return _Outcome(ERROR, f"{call}: not graded: the machine was too busy to run this check ({_waited(exc, attempt + 1)}); {_BUSY}")
@@ -404,10 +404,10 @@ class Grader:
             self._inputs[(topic.id, chk.id)] = trial.inputs_digest
 
 
-def _ran_out(kind: str, limits: Limits) -> str:
+def _ran_out(kind: str, limits: Limits, what: str) -> str:
     """What a submission that ran out of time did: the same words whatever the machine's load."""
     if kind == CPU:
-        return f"used this check's {limits.cpu_s:g} s of CPU time (limits.cpu_s) without finishing and was stopped"
+        return f"used {what}'s {limits.cpu_s:g} s of CPU time (limits.cpu_s) without finishing and was stopped"
     assert kind == BLOCKED
     return f"spent {limits.wall_s:g} s neither computing nor waiting for a CPU (asleep or blocked: limits.wall_s) and was stopped"
 

@@ -255,7 +255,7 @@ def _valid_reply(reply: dict[str, Any], seq: int, n_arrays: int) -> dict[str, An
 
 
 class Worker:
-    """One live worker: ``request`` sends a frame and waits for the answer under a deadline."""
+    """One live worker: ``request`` sends a frame and waits for the answer under a check's Clock."""
 
     def __init__(self, *, proto: socket.socket, output: _Output, ctl: socket.socket | None, proc: subprocess.Popen | None, max_bytes: int, meter: Meter):
         proto.setblocking(False)
@@ -263,11 +263,15 @@ class Worker:
         self._reader = _ClockReader(proto)
         self.output = output
         self.meter = meter
-        self.usage = Usage(0.0, 0.0)  # the meter's last reading
+        self.usage = self.born = Usage(0.0, 0.0)  # the meter's last reading; its reading once the worker was ready
         self.max_bytes = max_bytes
         self.dead = False
         self._seq = 0
         self._exit: _Exit | None = None
+
+    def spent(self) -> Usage:
+        """What the worker's processes have used since it was ready to serve (its own start is the grader's)."""
+        return self.meter.read(discover=True) - self.born
 
     def request(self, header: dict[str, Any], arrays: list[np.ndarray], *, clock: Clock) -> tuple[dict[str, Any], list[np.ndarray]]:
         """Send one request; return the validated reply. Raises WorkerDied/WorkerTimeout (the worker is then gone)."""
@@ -451,7 +455,9 @@ class Spawner:
                     pass
                 conn.close()  # not our worker
         conn.settimeout(None)
-        return Worker(proto=conn, output=output, ctl=None, proc=proc, max_bytes=max_bytes, meter=Meter(proc.pid, include_root=True))
+        worker = Worker(proto=conn, output=output, ctl=None, proc=proc, max_bytes=max_bytes, meter=Meter(proc.pid, include_root=True))
+        worker.usage = worker.born = worker.meter.read(discover=True)  # the interpreter's start (import torch) is not the submission's
+        return worker
 
     def close(self) -> None:
         if self._forkserver is not None:
