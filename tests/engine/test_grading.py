@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from autograder import cli
 from autograder.course.config import load_course
 from autograder.course.submission import Submission
-from autograder.engine.grading import Grader
+from autograder.engine.grading import STARVED_RETRIES, Grader
 from autograder.engine.results import ERROR, FAILED, NOT_ATTEMPTED, PASSED
 from autograder.errors import ConfigError, UsageError
+from autograder.sandbox import workers
 
-from conftest import ROOT, grade_source, statuses, with_limits
+from conftest import ROOT, grade_source, statuses
 
 TOY = ROOT / "tests" / "toy_course"
 
@@ -140,12 +142,70 @@ def test_one_grader_serves_concurrent_submissions(toy_grader):
     assert [r.points for r in results] == [3, 0] * 3
 
 
-def test_a_lower_wall_clock_stops_a_slow_submission_sooner(toy_grader):
-    slow = (TOY / "solutions" / "toy.py").read_text().replace("    return a * np.asarray(x, dtype=float)", "    import time\n    time.sleep(3)\n    return a * np.asarray(x, dtype=float)")
-    result = grade_source(toy_grader, slow, topic="toy", wall_s=1)
+TOY_SCALE = "    return a * np.asarray(x, dtype=float)"
+
+
+def toy_with(scale_body: str) -> str:
+    """The toy reference with another body for scale (the first check; the others still pass)."""
+    return (TOY / "solutions" / "toy.py").read_text().replace(TOY_SCALE, scale_body)
+
+
+@pytest.mark.parametrize(
+    "body, message, computed",
+    [
+        pytest.param("    while True:\n        pass", "used this check's 1 s of CPU time (limits.cpu_s) without finishing and was stopped", True, id="computing"),
+        pytest.param("    import time\n    time.sleep(10**6)", "spent 1 s neither computing nor waiting for a CPU (asleep or blocked: limits.wall_s) and was stopped", False, id="asleep"),
+    ],
+)
+def test_a_check_out_of_time_fails_with_the_budget_it_used(toy_grader, body: str, message: str, computed: bool):
+    """grade(cpu_s=1) lowers both budgets (the self-test's way): the message names the budget, not a measured time."""
+    result = grade_source(toy_grader, toy_with(body), topic="toy", cpu_s=1)
     scale = next(c for c in result.checks if c.id == "scale")
-    assert scale.status == FAILED and "did not finish within this check's 1 s limit" in scale.message
+    assert (scale.status, scale.message) == (FAILED, f"scale(<array (4,)>, 2.5): {message}")
+    assert scale.cpu_s >= 1 if computed else scale.cpu_s < 0.5  # a sleep costs no CPU time
     assert statuses(result)["counter"] == PASSED  # the worker was replaced; later checks still ran
+
+
+def starve_after(monkeypatch, seconds: float, *, cpu_s: float, wall_s: float) -> None:
+    """A check whose worker took ``seconds`` (not computing: a loop gets less than cpu_s by then) is starved."""
+    monkeypatch.setattr(workers, "STARVED_AFTER", seconds / (cpu_s + wall_s))
+
+
+BUSY = "no points are given or taken for it: grade again when the machine is less busy"
+TRIED = f"tried {STARVED_RETRIES + 1} times"
+
+
+def test_a_starved_check_is_tried_again_then_is_the_grader_s_error(toy_grader, monkeypatch):
+    starve_after(monkeypatch, 1.0, cpu_s=2, wall_s=2)  # the loop is judged starved long before it used its 2 s
+    report = toy_grader.grade(Submission.from_texts("s", {"toy": toy_with("    while True:\n        pass")}), topics=["toy"], cpu_s=2)
+    result = report.topics[0]
+    scale = next(c for c in result.checks if c.id == "scale")
+    assert scale.status == ERROR and scale.points == 0
+    assert scale.message.startswith("scale(<array (4,)>, 2.5): not graded: the machine was too busy to run this check (")
+    assert TRIED in scale.message and scale.message.endswith(BUSY)
+    assert statuses(result) == {"scale": ERROR, "counter": PASSED, "component": PASSED, "broken": ERROR}  # never a FAIL
+    assert "scale" in {c.id for c in report.internal_errors}
+
+
+def test_a_starved_import_leaves_every_check_ungraded(toy_grader, monkeypatch):
+    starve_after(monkeypatch, 1.0, cpu_s=2, wall_s=2)
+    source = (TOY / "solutions" / "toy.py").read_text() + "\nwhile True:\n    pass\n"
+    result = grade_source(toy_grader, source, topic="toy", cpu_s=2)
+    assert result.error is None and result.points == 0
+    for chk in result.checks:
+        assert chk.status == ERROR
+        assert chk.message.startswith("not graded: the machine was too busy to import submission/toy.py (")
+        assert TRIED in chk.message and chk.message.endswith(BUSY)
+
+
+def test_grade_run_exits_3_when_the_machine_was_too_busy(course, monkeypatch, tmp_path: Path):
+    """Run in this process, where the starving is patched in; the fork server and workers are real."""
+    limits = course.topic("information").limits
+    starve_after(monkeypatch, 1.0, cpu_s=limits.cpu_s, wall_s=limits.wall_s)
+    (tmp_path / "information.py").write_text("while True:\n    pass\n")
+    done = CliRunner().invoke(cli.main, ["run", str(tmp_path), "--topic", "information", "--device", "cpu", "--public-only", "--course", str(ROOT / "course.yaml")])
+    assert done.exit_code == 3, done.output
+    assert "the machine was too busy to import" in done.output and TRIED in done.output
 
 
 def test_checks_record_what_they_call(toy_grader):
@@ -172,15 +232,16 @@ def test_choosing_an_unknown_check_is_a_usage_error(toy_grader):
         grade_source(toy_grader, "", topic="toy", checks=["nope"])
 
 
-def test_an_infinite_loop_costs_the_wall_clock_once_then_the_shorter_after_timeout_limit(course):
+def test_an_infinite_loop_costs_the_cpu_budget_once_then_the_shorter_after_timeout_limit(grader):
     """Checks after the first timeout of a topic get limits.after_timeout_s: a loop in a function that many checks
-    call does not cost wall_s each time, and the checks that do not call it still pass."""
+    call does not cost cpu_s each time, and the checks that do not call it still pass."""
     hang = (ROOT / "solutions" / "information.py").read_text().replace("def entropy(p: np.ndarray) -> np.ndarray:\n", "def entropy(p: np.ndarray) -> np.ndarray:\n    while True:\n        pass\n", 1)
-    with Grader(course=with_limits(course, wall_s=3.0, after_timeout_s=0.5), devices=["cpu"]) as grader:
-        start = time.monotonic()
-        result = grade_source(grader, hang, "information")
-        elapsed = time.monotonic() - start
-    timed_out = [c for c in result.checks if "did not finish" in c.message]
-    assert "within this check's 3 s limit" in timed_out[0].message
-    assert len(timed_out) >= 3 and all("each later one has 0.5 s" in c.message for c in timed_out[1:])
-    assert statuses(result)["cross_entropy"] == "passed" and elapsed < 3 + 0.5 * len(timed_out) + 10
+    after = grader.course.topic("information").limits.after_timeout_s
+    result = grade_source(grader, hang, "information", cpu_s=2, public_only=True)
+    timed_out = [c for c in result.checks if "without finishing and was stopped" in c.message]
+    assert "used this check's 2 s of CPU time (limits.cpu_s)" in timed_out[0].message and timed_out[0].cpu_s >= 2
+    assert len(timed_out) >= 3
+    for chk in timed_out[1:]:
+        assert chk.message.endswith(f"used this check's {after:g} s of CPU time (limits.cpu_s) without finishing and was stopped (an earlier check of this topic ran out of time, so each later one has {after:g} s)")
+        assert chk.cpu_s >= after
+    assert statuses(result)["cross_entropy"] == PASSED

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import select
+from types import SimpleNamespace
 
 import pytest
 
 from autograder.engine.grading import Grader
 from autograder.engine.results import FAILED, PASSED
-from autograder.sandbox import forkserver
+from autograder.sandbox import forkserver, workers
 from autograder.sandbox.confinement import ROOTLESS
+from autograder.sandbox.cputime import Usage
+from autograder.sandbox.workers import BLOCKED, CPU, STARVED, STARVED_AFTER, Clock, WorkerTimeout
 
 from conftest import ROOT, ROOTLESS_OK, ROOTLESS_WHY, as_nobody, grade_source, with_limits
 
@@ -41,8 +45,9 @@ def test_strict_mode_without_root_is_chosen_and_says_what_it_lacks(course, monke
 
 @pytest.fixture(scope="module")
 def subprocess_grader(course):
-    """The path macOS and Windows take: a fresh interpreter per worker, connecting back over loopback."""
-    with Grader(course=with_limits(course, wall_s=3.0), sandbox="process", devices=["cpu"], use_forkserver=False) as grader:
+    """The path macOS and Windows take: a fresh interpreter per worker, connecting back over loopback. Its start
+    (importing torch: about 2 s of CPU) is the grader's, not the import's: cpu_s of 1 s leaves no room for it."""
+    with Grader(course=with_limits(course, cpu_s=1.0), sandbox="process", devices=["cpu"], use_forkserver=False) as grader:
         yield grader
 
 
@@ -53,11 +58,13 @@ def test_subprocess_workers_grade_the_reference(subprocess_grader):
 
 
 def test_subprocess_workers_are_stopped_at_the_time_limit(subprocess_grader):
-    source = (ROOT / "solutions" / "convolution.py").read_text() + "\ndef conv1d(f, h, mode='full'):\n    while True:\n        pass\n"
-    result = grade_source(subprocess_grader, source, public_only=True)
+    """The CPU time of a fresh interpreter (no supervisor: the worker is the meter's root) is what stops it."""
+    source = (ROOT / "solutions" / "convolution.py").read_text() + "\ndef conv_matrix(h, n):\n    while True:\n        pass\n"
+    result = grade_source(subprocess_grader, source, checks=["conv_matrix", "fft_conv1d"])  # each new worker costs an import of torch
     by_id = {c.id: c for c in result.checks}
-    assert by_id["conv1d_full"].status == FAILED
-    assert "did not finish within this check's 3 s limit and was stopped" in by_id["conv1d_full"].message
+    assert by_id["conv_matrix"].status == FAILED
+    assert "used this check's 1 s of CPU time (limits.cpu_s) without finishing and was stopped" in by_id["conv_matrix"].message
+    assert by_id["conv_matrix"].cpu_s >= 1
     assert by_id["fft_conv1d"].status == PASSED  # a new worker took over
 
 
@@ -66,3 +73,103 @@ def test_strict_is_refused_without_a_fork_server(course):
 
     with pytest.raises(SandboxUnavailable, match="--sandbox strict: needs Linux namespaces"):
         Grader(course=course, sandbox="strict", use_forkserver=False)
+
+
+# ---- the Clock, on a scripted meter ---------------------------------------------------------------------------------
+
+
+class ScriptedMeter:
+    """Says the worker's processes have used what the test sets in ``now``."""
+
+    def __init__(self, now: Usage):
+        self.now = now
+
+    def read(self, discover: bool = False) -> Usage:
+        return self.now
+
+
+BUDGET = {"cpu_s": 1.0, "wall_s": 2.0}
+STARVED_AT = STARVED_AFTER * 3.0  # STARVED_AFTER times cpu_s + wall_s
+
+
+@pytest.mark.parametrize(
+    "elapsed, cpu, waiting, verdict",
+    [
+        pytest.param(0.5, 0.4, 0.05, None, id="under-budget"),
+        pytest.param(1.0, 1.0, 0.0, CPU, id="cpu-used-up"),
+        pytest.param(30.0, 1.0, 29.0, CPU, id="cpu-used-up-while-starved"),  # the submission's doing comes first
+        pytest.param(2.4, 0.2, 0.1, BLOCKED, id="asleep"),
+        pytest.param(2.4, 0.2, 0.3, None, id="asleep-but-under-wall-s"),
+        pytest.param(STARVED_AT - 0.1, 0.5, STARVED_AT - 0.6, None, id="waiting-for-a-cpu-is-not-asleep"),
+        pytest.param(STARVED_AT, 0.5, STARVED_AT - 0.5, STARVED, id="starved"),
+        pytest.param(STARVED_AT, 0.5, STARVED_AT - 3.0, BLOCKED, id="asleep-while-starved"),
+    ],
+)
+def test_clock_verdicts(elapsed, cpu, waiting, verdict):
+    before = Usage(7.0, 3.0)  # what the worker used before this check (its import, earlier checks): not this check's
+    worker = SimpleNamespace(usage=before, meter=ScriptedMeter(before))
+    clock = Clock(worker, **BUDGET)
+    worker.meter.now = Usage(before.cpu_s + cpu, before.waiting_s + waiting)
+    clock.elapsed = elapsed
+    if verdict is None:
+        clock.tick()
+        return
+    with pytest.raises(WorkerTimeout) as raised:
+        clock.tick()
+    assert raised.value.kind == verdict
+    used = raised.value.used
+    assert (used.cpu_s, used.waiting_s) == pytest.approx((cpu, waiting)) and raised.value.elapsed == elapsed
+
+
+def test_clock_counts_only_the_time_spent_in_requests(monkeypatch):
+    """Between requests the check itself runs in the grader (comparing, drawing inputs): the worker is not asleep."""
+    now = [100.0]
+    monkeypatch.setattr(workers, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    worker = SimpleNamespace(usage=Usage(0.0, 0.0), meter=ScriptedMeter(Usage(0.0, 0.0)))
+    clock = Clock(worker, **BUDGET)
+    for _ in range(3):  # three requests of 0.6 s, with 50 s of the grader's own work between them
+        clock.begin()
+        now[0] += 0.6
+        clock.end()
+        now[0] += 50.0
+    assert clock.elapsed == pytest.approx(1.8)
+    clock.tick()  # 1.8 s asleep: under wall_s
+    clock.begin()
+    now[0] += 0.3  # this request's time so far counts too
+    with pytest.raises(WorkerTimeout) as raised:
+        clock.tick()
+    assert raised.value.kind == BLOCKED and raised.value.elapsed == pytest.approx(2.1)
+
+
+# ---- a real worker: the look-again rule -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("answered", [True, False], ids=["answered-while-the-grader-was-late", "never-answered"])
+def test_a_worker_that_answered_is_not_stopped_by_a_late_grader(grader, monkeypatch, answered):
+    """The grader was kept from running while the worker answered: its first wait saw nothing, and its clock has run
+    out (a CPU budget of 0). It looks at the socket once more before it stops the worker."""
+    grader.mode  # the spawner's mode is settled
+    worker, slot = grader._spawner.spawn(device="cpu", limits=grader.course.topics[0].limits, hide=grader._hide, lifetime_cpu_s=30)
+    real = select.select
+    late = [True]
+
+    def select_late(read, write, error, timeout):
+        if read and late[0]:
+            late[0] = not answered  # an answer is seen on the second look; else never
+            real(read, [], [], 30)  # the answer is there, but this wait is reported empty
+            return [], [], []
+        return real(read, write, error, timeout)
+
+    monkeypatch.setattr(workers, "select", SimpleNamespace(select=select_late))
+    load = {"op": "load", "module": "probe", "filename": "<probe>", "source": ""}
+    try:
+        if answered:
+            reply, _ = worker.request(load, [], clock=Clock(worker, cpu_s=0.0, wall_s=30))
+            assert reply["ok"] and not worker.dead
+        else:
+            with pytest.raises(WorkerTimeout) as raised:
+                worker.request(load, [], clock=Clock(worker, cpu_s=0.0, wall_s=30))
+            assert raised.value.kind == CPU and worker.dead
+    finally:
+        worker.close()
+        grader._spawner.release(slot)
