@@ -32,7 +32,7 @@ from typing import Callable, Sequence
 from ..course.config import Course, Topic
 from ..course.submission import Submission
 from ..engine.grading import Grader
-from ..engine.results import ERROR, NOT_ATTEMPTED, PASSED, CheckResult, Report
+from ..engine.results import ERROR, NOT_ATTEMPTED, PASSED, CheckResult, Report, without_timings
 from ..errors import UsageError
 from .mutation import Mutant, mutants, same_bytecode
 from .report import EQUIVALENT, KILLED, SURVIVED, MutantResult, SelfTestReport, TopicSelfTest
@@ -158,7 +158,7 @@ def _internal_errors(report: Report, what: str) -> list[str]:
 
 
 def _canonical(report: Report) -> str:
-    return json.dumps(report.to_dict(), sort_keys=True)
+    return json.dumps(without_timings(report.to_dict()), sort_keys=True)
 
 
 def _first_line(text: str) -> str:
