@@ -78,7 +78,7 @@ MODES = [
 
 
 def with_limits(course: Course, **limits: float) -> Course:
-    """The course with tighter limits for every topic (adversarial tests should not wait 10 s per hang)."""
+    """The course with tighter limits for every topic (adversarial tests should not spend 10 s of CPU per hang)."""
     topics = tuple(dataclasses.replace(t, limits=Limits(**{**dataclasses.asdict(t.limits), **limits})) for t in course.topics)
     return dataclasses.replace(course, topics=topics)
 
@@ -120,8 +120,8 @@ def make_grader(mode: str, course: Course) -> Grader:
 
 @pytest.fixture(scope="session", params=MODES)
 def tight_grader(request, course: Course):
-    """A grader per sandbox mode with short limits: 2 s per check, 512 MiB per worker."""
-    with make_grader(request.param, with_limits(course, wall_s=2.0, cpu_s=6.0, memory_mb=512)) as g:
+    """A grader per sandbox mode with short limits: per check 2 s of CPU time and 2 s asleep; 512 MiB per worker."""
+    with make_grader(request.param, with_limits(course, cpu_s=2.0, wall_s=2.0, memory_mb=512)) as g:
         yield g
 
 
@@ -133,3 +133,4 @@ def grade_source(grader: Grader, source: str, topic: str = "convolution", **kwar
 
 def statuses(result: TopicResult) -> dict[str, str]:
     return {c.id: c.status for c in result.checks}
+

@@ -30,8 +30,9 @@ attack targets and the checks it leaves alone are both known. Every test asserts
    hangs, memory, processes, network, forged frames; rows with ``recover=True``),
 4. the student is told what happened, in words (a distinctive phrase of the message).
 
-Most tests run in both sandbox modes (``tight_grader``: 2 s per check, 6 s CPU, 512 MiB). Attacks that only the
-strict sandbox can stop (reading files, talking to the network, seeing other processes) skip the process mode.
+Most tests run in every sandbox mode (``tight_grader``: per check 2 s of CPU time and 2 s asleep, 512 MiB). Attacks
+that only the strict sandbox can stop (reading files, talking to the network, seeing other processes) skip the process
+mode.
 
 Costly attacks (hangs, memory and fork bombs) fire only on the first public conv1d call, recognised by its input's
 length (the course grades with its secret, so public inputs are drawn fresh and their values are unknown), so each
@@ -73,7 +74,21 @@ OTHER_CHECKS = tuple(c for c in POINTS if c not in CONV1D_CHECKS)
 EVERYTHING = tuple(POINTS)
 
 
-TIMEOUT = r"did not (answer|finish) within"
+def out_of_cpu(budget: float | None = None) -> str:
+    """The message of a check stopped for computing ``budget`` seconds (limits.cpu_s; None: any budget)."""
+    return rf"used this check's {_seconds(budget)} s of CPU time \(limits\.cpu_s\) without finishing and was stopped"
+
+
+def asleep(budget: float | None = None) -> str:
+    """The message of a check stopped for sleeping or blocking ``budget`` seconds (limits.wall_s; None: any budget)."""
+    return rf"spent {_seconds(budget)} s neither computing nor waiting for a CPU \(asleep or blocked: limits\.wall_s\) and was stopped"
+
+
+def _seconds(budget: float | None) -> str:
+    return r"[\d.]+" if budget is None else re.escape(f"{budget:g}")
+
+
+TIMEOUT = f"{out_of_cpu()}|{asleep()}"  # either, with any budget
 STRICT_ONLY = "only the strict sandbox can stop this (the process sandbox shares the file system, network and /proc)"
 
 assert REFERENCE_LINE in REFERENCE and HIDDEN_LINE in HIDDEN_CHECKS.read_text(), "update the distinctive lines"

@@ -97,8 +97,8 @@ def tables(own_grader) -> dict[str, dict]:
     found: dict[str, dict] = {}
     real = Worker.request
 
-    def recording(self, header, arrays, *, timeout):
-        reply, out = real(self, header, arrays, timeout=timeout)
+    def recording(self, header, arrays, *, clock):
+        reply, out = real(self, header, arrays, clock=clock)
         if header["op"] == "run" and reply.get("ok"):
             blobs = [(a.dtype.str, list(a.shape), base64.b64encode(np.ascontiguousarray(a).tobytes()).decode()) for a in out]
             table[request_key(header["program"], header["returns"], arrays)] = [reply["values"], blobs]

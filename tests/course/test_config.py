@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from autograder.course.config import find_course_file, load_course
+from autograder.course.config import Limits, find_course_file, load_course
 from autograder.errors import ConfigError
 
 from conftest import ROOT
@@ -38,6 +38,7 @@ def test_the_shipped_course_loads():
     assert topic.points == sum(topic.checks.values())
     assert course.tolerance("float64", "cpu").rtol == 1e-9
     assert course.tolerance("int64", "cpu").rtol == 0.0
+    assert topic.limits == Limits(cpu_s=10.0, wall_s=10.0, memory_mb=2048, output_kb=16, after_timeout_s=1.0)
 
 
 BAD = [
@@ -53,14 +54,17 @@ BAD = [
     ("missing-files", lambda d: d["topics"][0].update(id="vae"), r"topics\[0\]: topic 'vae' has no stub: .*exercises/vae\.py does not exist"),
     ("bad-device", lambda d: d.update(devices=["tpu"]), r"devices: expected a non-empty list of cpu / cuda, got \['tpu'\]"),
     ("bad-limit", lambda d: d["limits"].update(wall_s=0), r"limits\.wall_s: expected a positive number, got 0"),
+    ("bad-cpu-limit", lambda d: d["topics"][0].update(limits={"cpu_s": -1}), r"topics\[0\]\.limits\.cpu_s: expected a positive number, got -1"),
     ("bad-limit-type", lambda d: d["topics"][0].update(limits={"memory_mb": 1.5}), r"topics\[0\]\.limits\.memory_mb: expected a positive integer, got 1\.5"),
-    ("unknown-limit", lambda d: d["limits"].update(gpu_s=3), r"limits\.gpu_s: unknown key; expected one of: wall_s, cpu_s, memory_mb, output_kb"),
+    ("unknown-limit", lambda d: d["limits"].update(gpu_s=3), r"limits\.gpu_s: unknown key; expected one of: cpu_s, wall_s, memory_mb, output_kb, after_timeout_s$"),
     ("bad-tolerance-dtype", lambda d: d["tolerances"].update(float8={"rtol": 1, "atol": 1}), r"tolerances\.float8: unknown dtype"),
     ("tolerance-missing-atol", lambda d: d["tolerances"].update(float64={"rtol": 1e-9}), r"tolerances\.float64\.atol: missing \(required\)"),
     ("bad-seed", lambda d: d["seed"].update(public="abc"), r"seed\.public: expected a non-negative integer, got 'abc'"),
     ("selftest-threshold-percent", lambda d: d.update(selftest={"threshold": 90}), r"selftest\.threshold: expected a share between 0 and 1 \(0\.9 = 90%\), got 90"),
-    ("selftest-unknown-key", lambda d: d.update(selftest={"equivalent": {}}), r"selftest\.equivalent: unknown key; expected one of: threshold, wall_s"),
-    ("selftest-bad-wall", lambda d: d["topics"][0].update(selftest={"wall_s": "fast"}), r"topics\[0\]\.selftest\.wall_s: expected a positive number, got 'fast'"),
+    ("selftest-unknown-key", lambda d: d.update(selftest={"equivalent": {}}), r"selftest\.equivalent: unknown key; expected one of: threshold, cpu_s$"),
+    ("selftest-bad-cpu", lambda d: d["topics"][0].update(selftest={"cpu_s": "fast"}), r"topics\[0\]\.selftest\.cpu_s: expected a positive number, got 'fast'"),
+    # The key from before budgets were CPU time: refused, naming the keys there are now.
+    ("selftest-old-wall-key", lambda d: d.update(selftest={"wall_s": 2}), r"selftest\.wall_s: unknown key; expected one of: threshold, cpu_s$"),
     ("equivalent-not-a-mapping", lambda d: d["topics"][0].update(selftest={"equivalent": ["conv1d:constant:abcdef"]}), r"topics\[0\]\.selftest\.equivalent: expected a mapping of mutant id -> why it is equivalent, got a list"),
     ("equivalent-bad-id", lambda d: d["topics"][0].update(selftest={"equivalent": {"conv1d line 3": "same"}}), r"topics\[0\]\.selftest\.equivalent: 'conv1d line 3' is not a mutant id \(expected <function>:<kind>:<6 hex digits>"),
     ("equivalent-no-reason", lambda d: d["topics"][0].update(selftest={"equivalent": {"conv1d:constant:abcdef": None}}), r"topics\[0\]\.selftest\.equivalent\.conv1d:constant:abcdef: expected a non-empty string, got nothing"),
@@ -68,7 +72,7 @@ BAD = [
     ("fixed-inputs-unknown-check", lambda d: d["topics"][0].update(selftest={"fixed_inputs": {"conv9d": "a lookup table"}}), r"topics\[0\]\.selftest\.fixed_inputs\.conv9d: no check 'conv9d' in this topic; expected one of: conv1d_full, conv1d_modes, "),
     ("fixed-inputs-empty-reason", lambda d: d["topics"][0].update(selftest={"fixed_inputs": {"output_size": " "}}), r"topics\[0\]\.selftest\.fixed_inputs\.output_size: expected the reason its inputs cannot vary with the seed \(a lookup table of answers passes it\), got ' '"),
     ("fixed-inputs-no-reason", lambda d: d["topics"][0].update(selftest={"fixed_inputs": {"output_size": None}}), r"topics\[0\]\.selftest\.fixed_inputs\.output_size: expected the reason .*, got nothing"),
-    ("fixed-inputs-course-wide", lambda d: d.update(selftest={"fixed_inputs": {}}), r"selftest\.fixed_inputs: unknown key; expected one of: threshold, wall_s"),
+    ("fixed-inputs-course-wide", lambda d: d.update(selftest={"fixed_inputs": {}}), r"selftest\.fixed_inputs: unknown key; expected one of: threshold, cpu_s$"),
     ("no-topics", lambda d: d.update(topics=[]), r"topics: expected a non-empty list of topics"),
     ("bad-hide", lambda d: d["sandbox"].update(hide="solutions"), r"sandbox\.hide: expected a list of paths"),
     ("bad-hidden-feedback", lambda d: d.update(feedback={"hidden": "numbers"}), r"feedback\.hidden: expected one of full, no-values, pass-fail, got 'numbers'"),
@@ -149,9 +153,9 @@ def test_find_course_file_searches_upwards(tmp_path: Path):
 
 
 def test_selftest_policy_defaults_and_overrides(course_dir):
-    path = edit(course_dir, lambda d: (d.update(selftest={"threshold": 0.8, "wall_s": 3}), d["topics"][0].update(selftest={"threshold": 0.95, "equivalent": {"conv2d:axis:abcdef": "x is 4-D"}})))
+    path = edit(course_dir, lambda d: (d.update(selftest={"threshold": 0.8, "cpu_s": 3}), d["topics"][0].update(selftest={"threshold": 0.95, "equivalent": {"conv2d:axis:abcdef": "x is 4-D"}})))
     policy = load_course(path).topic("convolution").selftest
-    assert (policy.threshold, policy.wall_s, policy.equivalent, policy.fixed_inputs) == (0.95, 3.0, {"conv2d:axis:abcdef": "x is 4-D"}, {})
+    assert (policy.threshold, policy.cpu_s, policy.equivalent, policy.fixed_inputs) == (0.95, 3.0, {"conv2d:axis:abcdef": "x is 4-D"}, {})
     assert load_course(ROOT / "tests" / "selftest_course" / "course.yaml").topic("vectors").selftest.threshold == 0.5
 
 
