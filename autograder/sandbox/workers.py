@@ -29,7 +29,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .confinement import ROOTLESS, STRICT, Confinement, MemoryCgroup
-from .cputime import Meter, Usage
+from .cputime import Meter, Usage, own_waiting
 from .exchange import ExchangeError, encode, read_frame
 from .forkserver import ForkServer
 
@@ -64,7 +64,9 @@ class Clock:
         self.worker, self.cpu_s, self.wall_s = worker, cpu_s, wall_s
         self.start = worker.usage  # as the previous check left it: what the worker did in between is this check's
         self.elapsed = 0.0  # wall-clock seconds spent waiting on the worker, over the check's requests
+        self.grader_waited = 0.0  # of which the grader's own thread spent waiting for a CPU
         self._since: float | None = None
+        self._own = 0.0
 
     def used(self) -> Usage:
         """What the check's processes have spent so far."""
@@ -72,11 +74,12 @@ class Clock:
         return self.worker.usage - self.start
 
     def begin(self) -> None:
-        self._since = time.monotonic()
+        self._since, self._own = time.monotonic(), own_waiting()
 
     def end(self) -> None:
         if self._since is not None:
             self.elapsed += time.monotonic() - self._since
+            self.grader_waited += own_waiting() - self._own
             self._since = None
 
     def poll(self) -> float:
@@ -86,10 +89,12 @@ class Clock:
     def tick(self) -> None:
         """Raise WorkerTimeout (the caller kills the worker) when a limit is reached."""
         now = time.monotonic()
-        elapsed = self.elapsed + (now - self._since if self._since is not None else 0.0)
+        running = self._since is not None
+        elapsed = self.elapsed + (now - self._since if running else 0.0)
+        late = self.grader_waited + (own_waiting() - self._own if running else 0.0)  # the grader's waiting, not the worker's
         self.worker.usage = self.worker.meter.read(discover=True)
         used = self.worker.usage - self.start
-        idle = elapsed - used.cpu_s - used.waiting_s  # asleep or blocked: the submission's own doing
+        idle = elapsed - used.cpu_s - used.waiting_s - late  # asleep or blocked: the submission's own doing
         starved = elapsed >= STARVED_AFTER * (self.cpu_s + self.wall_s)  # far more than computing and idling allow
         kind = CPU if used.cpu_s >= self.cpu_s else BLOCKED if idle >= self.wall_s else STARVED if starved else None
         if kind is not None:

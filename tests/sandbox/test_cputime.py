@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -141,3 +142,20 @@ def test_waiting_for_a_cpu_is_counted_apart_from_cpu_time():
     assert usage.cpu_s >= AT_LEAST
     assert usage.waiting_s > 0.1
 
+
+
+@pytest.mark.skipif(not os.path.isfile("/proc/thread-self/schedstat"), reason="no /proc/thread-self/schedstat here")
+def test_the_grader_s_own_waiting_is_measured():
+    """own_waiting: the calling thread's run-queue delay, which a Clock does not count as the worker asleep."""
+    cpu = min(os.sched_getaffinity(0))
+    before = cputime.own_waiting()
+    with tree(0, forever=True, cpu=cpu), tree(0, forever=True, cpu=cpu), tree(0, forever=True, cpu=cpu):
+        old = os.sched_getaffinity(0)
+        os.sched_setaffinity(0, {cpu})
+        try:
+            end = time.process_time() + SPIN_S  # our own CPU time: three spinners make us wait for about three times it
+            while time.process_time() < end:
+                pass
+        finally:
+            os.sched_setaffinity(0, old)
+    assert cputime.own_waiting() - before > 0.1
