@@ -25,7 +25,7 @@ from ..course.config import RECORDED, SOLUTIONS, Course, Limits, Topic
 from ..course.submission import Source, Submission
 from ..errors import ConfigError, SandboxUnavailable, UsageError
 from ..sandbox.confinement import PROCESS, STRICT
-from ..sandbox.workers import BLOCKED, CPU, STARVED, Clock, Spawner, Worker, WorkerDied, WorkerTimeout, describe_mode
+from ..sandbox.workers import BLOCKED, CPU, SETUP_S, STARVED, Clock, Spawner, Worker, WorkerDied, WorkerTimeout, describe_mode
 from .checks import Check, CheckFailed, StudentError, Trial, checks_in
 from .results import ERROR, FAILED, NOT_ATTEMPTED, PASSED, CheckResult, Report, TopicResult
 from .seeding import check_seed, digest
@@ -336,20 +336,26 @@ class Grader:
         worker, slot = self._spawner.spawn(device=device, limits=topic.limits, hide=self._hide, lifetime_cpu_s=lifetime_cpu_s)
         load = {"op": "load", "module": topic.id, "filename": source.filename, "source": source.text, "gpu_memory_mb": topic.limits.memory_mb if device == "cuda" else None}
         limits = topic.limits
-        clock = Clock(worker, cpu_s=limits.cpu_s, wall_s=limits.wall_s)
+        ready = False
         try:
+            # Confined and serving first: the sandbox's setup is neither the import's time nor the topic's CPU time.
+            worker.request({"op": "hello"}, [], clock=Clock(worker, cpu_s=SETUP_S, wall_s=SETUP_S))
+            ready = True
+            worker.usage = worker.born = worker.meter.read(discover=True)
+            clock = Clock(worker, cpu_s=limits.cpu_s, wall_s=limits.wall_s)
             reply, _ = worker.request(load, [], clock=clock)
+            clock.used()
         except WorkerTimeout as exc:
             if exc.kind == STARVED:
                 return (worker, slot), None, exc
+            if not ready:
+                return (worker, slot), f"the {self._spawner.mode} sandbox could not be set up: the worker was not ready after {SETUP_S:g} s", None
             return (worker, slot), f"importing {source.filename}: {_ran_out(exc.kind, limits, 'the import')}", None
         except WorkerDied as exc:
             failure = worker.exit().sandbox_error  # the supervisor's word, not the worker's
             if failure:
                 return (worker, slot), f"the {self._spawner.mode} sandbox could not be set up: {failure}", None
             return (worker, slot), f"importing {source.filename}: the worker {exc}", None
-        finally:
-            clock.used()  # the import's CPU time counts for the topic
         if not reply.get("ok"):
             error = reply.get("error") or {}
             return (worker, slot), f"importing {source.filename} failed:\n{str(error.get('traceback', '')).rstrip()}", None

@@ -194,7 +194,9 @@ def serve(rfile: BinaryIO, wfile: BinaryIO, *, device: str = "cpu", threads: int
         except EOFError:
             return
         try:
-            if request["op"] == "load":
+            if request["op"] == "hello":  # confined and serving: what came before is the sandbox's time, not the submission's
+                reply, out = {"ok": True}, []
+            elif request["op"] == "load":
                 _configure(device, threads, request.get("gpu_memory_mb"))
                 filename = request["filename"]
                 session.load(module=request["module"], filename=filename, source=request["source"])

@@ -33,10 +33,11 @@ from .cputime import Meter, Usage, own_waiting
 from .exchange import ExchangeError, encode, read_frame
 from .forkserver import ForkServer
 
-__all__ = ["Worker", "WorkerDied", "WorkerTimeout", "Clock", "Spawner", "describe_mode", "CPU", "BLOCKED", "STARVED", "STARVED_AFTER"]
+__all__ = ["Worker", "WorkerDied", "WorkerTimeout", "Clock", "Spawner", "describe_mode", "CPU", "BLOCKED", "STARVED", "STARVED_AFTER", "SETUP_S"]
 
 CPU, BLOCKED, STARVED = "cpu", "blocked", "starved"  # why a clock ran out (WorkerTimeout.kind)
 STARVED_AFTER = 10  # a check that took this many times its cpu_s + wall_s in all was starved of CPU
+SETUP_S = 30.0  # both budgets of a new worker's confinement, before it serves (the sandbox's time, not the submission's)
 _EXIT_GRACE_S = 5.0  # a worker that hung up gets this long to exit by itself (its exit status is then its own)
 _POLL_S = 0.1  # how often a clock reads its worker's usage while it waits (the most CPU time spent past a budget)
 
@@ -56,17 +57,19 @@ class WorkerTimeout(WorkerDied):
 
 class Clock:
     """One check's time on one worker, across its requests: ``cpu_s`` CPU seconds (what the check may compute) and
-    ``wall_s`` wall-clock seconds spent neither computing nor waiting for a CPU (a worker that sleeps or blocks),
-    within STARVED_AFTER * (``cpu_s`` + ``wall_s``) in all: past that the worker spent most of it waiting for a CPU,
-    so it was starved."""
+    ``wall_s`` wall-clock seconds of a request spent neither computing nor waiting for a CPU (a worker that sleeps or
+    blocks), within STARVED_AFTER * (``cpu_s`` + ``wall_s``) in all: past that the worker spent most of it waiting
+    for a CPU, so it was starved."""
 
     def __init__(self, worker: Worker, *, cpu_s: float, wall_s: float):
         self.worker, self.cpu_s, self.wall_s = worker, cpu_s, wall_s
         self.start = worker.usage  # as the previous check left it: what the worker did in between is this check's
         self.elapsed = 0.0  # wall-clock seconds spent waiting on the worker, over the check's requests
-        self.grader_waited = 0.0  # of which the grader's own thread spent waiting for a CPU
         self._since: float | None = None
-        self._own = 0.0
+        # Asleep is judged per request, from its first tick on: between requests, and before a request's first tick
+        # (when the answer came at once), time that is not the worker's can pass (this thread waiting for the GIL
+        # while another grades, for a CPU on a busy machine) and must not add up to a verdict.
+        self._mark: tuple[float, Usage, float] | None = None  # (when, the worker's usage, this thread's own waiting)
 
     def used(self) -> Usage:
         """What the check's processes have spent so far."""
@@ -74,12 +77,11 @@ class Clock:
         return self.worker.usage - self.start
 
     def begin(self) -> None:
-        self._since, self._own = time.monotonic(), own_waiting()
+        self._since, self._mark = time.monotonic(), None
 
     def end(self) -> None:
         if self._since is not None:
             self.elapsed += time.monotonic() - self._since
-            self.grader_waited += own_waiting() - self._own
             self._since = None
 
     def poll(self) -> float:
@@ -89,12 +91,14 @@ class Clock:
     def tick(self) -> None:
         """Raise WorkerTimeout (the caller kills the worker) when a limit is reached."""
         now = time.monotonic()
-        running = self._since is not None
-        elapsed = self.elapsed + (now - self._since if running else 0.0)
-        late = self.grader_waited + (own_waiting() - self._own if running else 0.0)  # the grader's waiting, not the worker's
+        elapsed = self.elapsed + (now - self._since if self._since is not None else 0.0)
         self.worker.usage = self.worker.meter.read(discover=True)
         used = self.worker.usage - self.start
-        idle = elapsed - used.cpu_s - used.waiting_s - late  # asleep or blocked: the submission's own doing
+        if self._mark is None:
+            self._mark = (now, self.worker.usage, own_waiting())
+        when, usage, own = self._mark
+        since = self.worker.usage - usage
+        idle = now - when - since.cpu_s - since.waiting_s - (own_waiting() - own)  # asleep or blocked: the submission's doing
         starved = elapsed >= STARVED_AFTER * (self.cpu_s + self.wall_s)  # far more than computing and idling allow
         kind = CPU if used.cpu_s >= self.cpu_s else BLOCKED if idle >= self.wall_s else STARVED if starved else None
         if kind is not None:

@@ -90,55 +90,72 @@ class ScriptedMeter:
 
 BUDGET = {"cpu_s": 1.0, "wall_s": 2.0}
 STARVED_AT = STARVED_AFTER * 3.0  # STARVED_AFTER times cpu_s + wall_s
+FIRST_TICK = 0.1  # a request's first tick: where its time asleep starts to count
+
+
+@pytest.fixture
+def scripted(monkeypatch):
+    """A worker whose meter says what the test sets, and a clock and a grader thread's own waiting the test moves."""
+    before = Usage(7.0, 3.0)  # what the worker used before this check (its import, earlier checks): not this check's
+    state = SimpleNamespace(now=100.0, own=0.0, worker=SimpleNamespace(usage=before, meter=ScriptedMeter(before)), before=before)
+    monkeypatch.setattr(workers, "time", SimpleNamespace(monotonic=lambda: state.now))
+    monkeypatch.setattr(workers, "own_waiting", lambda: state.own)
+    return state
+
+
+def request(state, clock: Clock, span: float, cpu: float, waiting: float, own: float = 0.0) -> None:
+    """One request: its first tick, then ``span`` seconds in which the worker's processes used ``cpu`` seconds and
+    waited ``waiting`` for a CPU (and the grader's thread ``own``); ends with a tick, which may raise."""
+    clock.begin()
+    state.now += FIRST_TICK
+    clock.tick()
+    state.now += span
+    used = state.worker.meter.now
+    state.worker.meter.now = Usage(used.cpu_s + cpu, used.waiting_s + waiting)
+    state.own += own
+    try:
+        clock.tick()
+    finally:
+        clock.end()
 
 
 @pytest.mark.parametrize(
-    "elapsed, cpu, waiting, verdict",
+    "span, cpu, waiting, own, verdict",
     [
-        pytest.param(0.5, 0.4, 0.05, None, id="under-budget"),
-        pytest.param(1.0, 1.0, 0.0, CPU, id="cpu-used-up"),
-        pytest.param(30.0, 1.0, 29.0, CPU, id="cpu-used-up-while-starved"),  # the submission's doing comes first
-        pytest.param(2.4, 0.2, 0.1, BLOCKED, id="asleep"),
-        pytest.param(2.4, 0.2, 0.3, None, id="asleep-but-under-wall-s"),
-        pytest.param(STARVED_AT - 0.1, 0.5, STARVED_AT - 0.6, None, id="waiting-for-a-cpu-is-not-asleep"),
-        pytest.param(STARVED_AT, 0.5, STARVED_AT - 0.5, STARVED, id="starved"),
-        pytest.param(STARVED_AT, 0.5, STARVED_AT - 3.0, BLOCKED, id="asleep-while-starved"),
+        pytest.param(0.5, 0.4, 0.05, 0.0, None, id="under-budget"),
+        pytest.param(1.0, 1.0, 0.0, 0.0, CPU, id="cpu-used-up"),
+        pytest.param(30.0, 1.0, 29.0, 0.0, CPU, id="cpu-used-up-while-starved"),  # the submission's doing comes first
+        pytest.param(2.4, 0.2, 0.1, 0.0, BLOCKED, id="asleep"),
+        pytest.param(2.4, 0.2, 0.3, 0.0, None, id="asleep-but-under-wall-s"),
+        pytest.param(2.4, 0.2, 0.1, 0.5, None, id="the-grader-was-kept-waiting"),  # its own wait for a CPU
+        pytest.param(STARVED_AT - FIRST_TICK - 0.1, 0.5, STARVED_AT - 0.7, 0.0, None, id="waiting-for-a-cpu-is-not-asleep"),
+        pytest.param(STARVED_AT - FIRST_TICK, 0.5, STARVED_AT - 0.6, 0.0, STARVED, id="starved"),
+        pytest.param(STARVED_AT - FIRST_TICK, 0.5, STARVED_AT - 3.1, 0.0, BLOCKED, id="asleep-while-starved"),
     ],
 )
-def test_clock_verdicts(elapsed, cpu, waiting, verdict):
-    before = Usage(7.0, 3.0)  # what the worker used before this check (its import, earlier checks): not this check's
-    worker = SimpleNamespace(usage=before, meter=ScriptedMeter(before))
-    clock = Clock(worker, **BUDGET)
-    worker.meter.now = Usage(before.cpu_s + cpu, before.waiting_s + waiting)
-    clock.elapsed = elapsed
+def test_clock_verdicts(scripted, span, cpu, waiting, own, verdict):
+    clock = Clock(scripted.worker, **BUDGET)
     if verdict is None:
-        clock.tick()
+        request(scripted, clock, span, cpu, waiting, own)
         return
     with pytest.raises(WorkerTimeout) as raised:
-        clock.tick()
+        request(scripted, clock, span, cpu, waiting, own)
     assert raised.value.kind == verdict
     used = raised.value.used
-    assert (used.cpu_s, used.waiting_s) == pytest.approx((cpu, waiting)) and raised.value.elapsed == elapsed
+    assert (used.cpu_s, used.waiting_s) == pytest.approx((cpu, waiting)) and raised.value.elapsed == pytest.approx(FIRST_TICK + span)
 
 
-def test_clock_counts_only_the_time_spent_in_requests(monkeypatch):
-    """Between requests the check itself runs in the grader (comparing, drawing inputs): the worker is not asleep."""
-    now = [100.0]
-    monkeypatch.setattr(workers, "time", SimpleNamespace(monotonic=lambda: now[0]))
-    worker = SimpleNamespace(usage=Usage(0.0, 0.0), meter=ScriptedMeter(Usage(0.0, 0.0)))
-    clock = Clock(worker, **BUDGET)
-    for _ in range(3):  # three requests of 0.6 s, with 50 s of the grader's own work between them
-        clock.begin()
-        now[0] += 0.6
-        clock.end()
-        now[0] += 50.0
-    assert clock.elapsed == pytest.approx(1.8)
-    clock.tick()  # 1.8 s asleep: under wall_s
-    clock.begin()
-    now[0] += 0.3  # this request's time so far counts too
+def test_time_asleep_is_judged_per_request(scripted):
+    """Between requests (the check itself runs in the grader) and across them, time that is not the worker's can pass
+    (this thread waiting for the GIL while another grades): what counts is one request's time asleep."""
+    clock = Clock(scripted.worker, **BUDGET)
+    for _ in range(3):  # three requests each asleep 1.5 s of the 2 s allowed, with the grader's own work between them
+        request(scripted, clock, 1.5, 0.0, 0.0)
+        scripted.now += 50.0
+    assert clock.elapsed == pytest.approx(3 * (FIRST_TICK + 1.5))
     with pytest.raises(WorkerTimeout) as raised:
-        clock.tick()
-    assert raised.value.kind == BLOCKED and raised.value.elapsed == pytest.approx(2.1)
+        request(scripted, clock, 2.1, 0.0, 0.0)
+    assert raised.value.kind == BLOCKED
 
 
 # ---- a real worker: the look-again rule -----------------------------------------------------------------------------
