@@ -25,70 +25,26 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from autograder.engine.results import TIMINGS, without_timings  # noqa: E402
-from mistakes import known_mistakes  # noqa: E402
+from conftest import topic_course  # noqa: E402
+from test_load import BUG, LOOP, REFERENCE, SLEEP, STUB  # noqa: E402
 
 LIMITS = {"cpu_s": 1, "wall_s": 1, "after_timeout_s": 0.5, "memory_mb": 1024}
-FIRST_CALL = '''
-
-_called = set()
-
-
-def _first_call(name):
-    first = name not in _called
-    _called.add(name)
-    return first
-
-
-_entropy, _softmax_cross_entropy = entropy, softmax_cross_entropy
-'''
-LOOP = FIRST_CALL + '''
-
-def entropy(p):
-    if _first_call("entropy"):
-        while True:
-            pass
-    return _entropy(p)
-'''
-SLEEP = FIRST_CALL + '''
-
-def softmax_cross_entropy(logits, targets):
-    if _first_call("softmax_cross_entropy"):
-        import time
-
-        time.sleep(10**6)
-    return _softmax_cross_entropy(logits, targets)
-'''
 
 
 def build(folder: Path, copies: int, limits: dict[str, float]) -> Path:
-    """The class in ``folder``/submissions; returns the course.yaml (the information topic alone, over the repository's
-    course files)."""
-    reference = (ROOT / "solutions" / "information.py").read_text()
-    sources = {f"reference{i + 1}": reference for i in range(copies)}
-    sources |= {
-        "stub": (ROOT / "exercises" / "information.py").read_text(),
-        "gaussian_kl_no_half": known_mistakes("information")["gaussian_kl_no_half"].source,
-        "loop_in_entropy": reference + LOOP,
-        "sleep_in_softmax_ce": reference + SLEEP,
-    }
+    """The class in ``folder``/submissions, made of tests/test_load.py's submissions; returns the course.yaml (the
+    information topic alone, over the repository's course files)."""
+    sources = {f"reference{i + 1}": REFERENCE for i in range(copies)}
+    sources |= {"stub": STUB, "gaussian_kl_no_half": BUG.source, "loop_in_entropy": LOOP, "sleep_in_softmax_ce": SLEEP}
     for name, text in sources.items():
         (folder / "submissions" / name).mkdir(parents=True)
         (folder / "submissions" / name / "information.py").write_text(text)
-    course = folder / "course"
-    course.mkdir()
-    data = yaml.safe_load((ROOT / "course.yaml").read_text())
-    data["topics"] = [t for t in data["topics"] if t["id"] == "information"]
-    data["limits"] = {**data["limits"], **limits}
-    for name in ("exercises", "solutions", "checks"):
-        (course / name).symlink_to(ROOT / name)
-    (course / "course.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
-    return course / "course.yaml"
+    (folder / "course").mkdir()
+    return topic_course(folder / "course", "information", **limits)
 
 
 def timed_batch(submissions: Path, out: Path, course: Path, jobs: int) -> tuple[float, int]:
