@@ -148,10 +148,10 @@ class Grader:
     def _try_strict(self) -> str | None:
         """Start one strict worker with nothing in it: None when that works, else what went wrong."""
         self._spawner.mode = STRICT
-        worker, slot = self._spawner.spawn(device="cpu", limits=Limits(cpu_s=30, wall_s=30, memory_mb=512, output_kb=4), hide=self._hide, lifetime_cpu_s=30)
+        worker, slot = self._spawner.spawn(device="cpu", limits=Limits(cpu_s=SETUP_S, wall_s=SETUP_S, memory_mb=512, output_kb=4), hide=self._hide, lifetime_cpu_s=SETUP_S)
         try:
-            reply, _ = worker.request({"op": "load", "module": "probe", "filename": "<probe>", "source": ""}, [], clock=Clock(worker, cpu_s=30, wall_s=30))
-            return None if reply.get("ok") else str(reply.get("error"))
+            worker.request({"op": "hello"}, [], clock=Clock(worker, cpu_s=SETUP_S, wall_s=SETUP_S))  # confined and serving
+            return None
         except WorkerTimeout as exc:
             return f"the worker did not start ({exc.kind}: {exc.used.cpu_s:.1f} s of CPU, {exc.used.waiting_s:.1f} s waiting for one, in {exc.elapsed:.1f} s)"
         except WorkerDied as exc:
