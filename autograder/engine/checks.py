@@ -26,7 +26,7 @@ import numpy as np
 
 from .compare import CheckFailed, Mistake, assert_close
 
-__all__ = ["check", "Check", "Trial", "Program", "StudentError", "CheckFailed", "Mistake", "USES_AUTOGRAD", "checks_in"]
+__all__ = ["check", "Check", "Trial", "Program", "StudentError", "CheckFailed", "Mistake", "USES_AUTOGRAD", "USES_LIBRARY", "MODIFIES_INPUT", "checks_in"]
 
 
 USES_AUTOGRAD = Mistake(
@@ -34,6 +34,18 @@ USES_AUTOGRAD = Mistake(
     "the gradient was computed by torch.autograd, not by hand",
     "Write the backward pass from the chain rule with array operations; this exercise grades exactly that.",
 )
+USES_LIBRARY = Mistake(
+    "uses-library",
+    "library code does the job this exercise asks you to write",
+    "Build it from the definition with the operations the docstring allows; its 'Not allowed' line lists what may not be used.",
+)
+MODIFIES_INPUT = Mistake(
+    "modifies-input",
+    "an input array was changed in place",
+    "Leave the arguments as they came and return new arrays (x = x - lr * g, not x -= lr * g): the caller may still need them.",
+)
+# Errors the worker reports for a whole class of checks, and the mistakes they are (autograder.sandbox.worker).
+_WORKER_MISTAKES = {"AutogradNotAllowed": USES_AUTOGRAD, "LibraryNotAllowed": USES_LIBRARY, "InputModified": MODIFIES_INPUT}
 
 
 @dataclass(frozen=True)
@@ -42,17 +54,28 @@ class Check:
     title: str
     fn: Callable[["Trial"], None]
     autograd: bool = True
+    forbid: tuple[str, ...] = ()
+    combines: tuple[str, ...] = ()
 
 
-def check(check_id: str, title: str, *, autograd: bool = True) -> Callable[[Callable[["Trial"], None]], Callable[["Trial"], None]]:
+def check(check_id: str, title: str, *, autograd: bool = True, forbid: Sequence[str] = (), combines: Sequence[str] = ()) -> Callable[[Callable[["Trial"], None]], Callable[["Trial"], None]]:
     """Declare a check; its points come from course.yaml (``topics[].checks.<check_id>``).
 
     ``autograd=False``: the check grades a backward pass written by hand, so the student's code runs with torch's
     autodiff refused (autograder.sandbox.autograd_guard) and a use of it fails the check as USES_AUTOGRAD.
+
+    ``forbid``: dotted names of library code the exercise asks students to write themselves: a module
+    (``"torch.optim"``: every function defined in it or below it) or a function (``"torch.nn.functional.conv2d"``:
+    that function however it is reached: an alias, an ``nn.Conv2d``, a lookup by name). A use fails the check as
+    USES_FORBIDDEN, naming what was used (autograder.sandbox.library_guard).
+
+    ``combines``: the exercise units (``"sgd"``, ``"Value.backward"``) this check grades together with its own, on
+    purpose; say so in the title. ``grade selftest`` removes each unit of the stub alone and requires every check to
+    lose points only for its own unit and these (autograder.selftest.runner, partial credit).
     """
 
     def register(fn: Callable[[Trial], None]) -> Callable[[Trial], None]:
-        fn.__autograder_check__ = Check(check_id, title, fn, autograd)  # type: ignore[attr-defined]
+        fn.__autograder_check__ = Check(check_id, title, fn, autograd, tuple(forbid), tuple(combines))  # type: ignore[attr-defined]
         return fn
 
     return register
@@ -192,14 +215,17 @@ class Program:
     def run(self, *returns: Any) -> list[Any]:
         """Execute the steps; return the requested values as arrays (or tuples of arrays, or None)."""
         specs = [self._spec(r) for r in returns]
-        header = {"op": "run", "program": self._steps, "returns": specs, "autograd": self._trial.autograd}
+        header = {"op": "run", "program": self._steps, "returns": specs, "autograd": self._trial.autograd, "forbid": list(self._trial.forbid)}
         reply, arrays = self._trial._request(header, self._arrays, self._labels[-1] if self._labels else "program")
         if not reply.get("ok"):
             error = reply.get("error") or {}
             step = error.get("step")
             label = self._labels[step] if isinstance(step, int) and 0 <= step < len(self._labels) else "your code"
-            if not self._trial.autograd and error.get("type") == "AutogradNotAllowed":
-                raise CheckFailed(f"{label}: {error.get('message')}; your answer matches a known mistake: {USES_AUTOGRAD.title}. {USES_AUTOGRAD.fix}", mistake=USES_AUTOGRAD)
+            mistake = _WORKER_MISTAKES.get(str(error.get("type")))
+            if mistake is USES_LIBRARY and self._trial.forbid:
+                raise CheckFailed(f"{label} used {error.get('message')}, which this exercise asks you to write (not allowed here: {', '.join(self._trial.forbid)}); your answer matches a known mistake: {mistake.title}. {mistake.fix}", mistake=mistake)
+            if mistake is MODIFIES_INPUT or mistake is USES_AUTOGRAD and not self._trial.autograd:
+                raise CheckFailed(f"{label}: {error.get('message')}; your answer matches a known mistake: {mistake.title}. {mistake.fix}", mistake=mistake)
             raise StudentError(label, error, step=step if isinstance(step, int) else None)
         values = reply.get("values")
         if not isinstance(values, list) or len(values) != len(returns):
@@ -219,9 +245,10 @@ def _from_wire(spec: dict[str, Any], arrays: list[np.ndarray]) -> Any:
 class Trial:
     """Everything one run of one check (on one device) needs; created by the grading engine."""
 
-    def __init__(self, *, rng: np.random.Generator, device: str, reference: ModuleType, tolerance: Callable[[str], Any], request: Callable[..., Any], autograd: bool = True):
+    def __init__(self, *, rng: np.random.Generator, device: str, reference: ModuleType, tolerance: Callable[[str], Any], request: Callable[..., Any], autograd: bool = True, forbid: Sequence[str] = ()):
         self.rng = rng
         self.autograd = autograd  # False: the student's code runs with torch's autodiff refused
+        self.forbid = tuple(forbid)  # library code the student's code may not use (autograder.sandbox.library_guard)
         self.device = device
         self.ref = reference
         self._tolerance = tolerance

@@ -1,7 +1,7 @@
 """The sandbox: the only place student code runs (``worker``, forked by ``forkserver``) and everything that confines it
 (``confinement``: namespaces, an unprivileged uid, keyrings, limits; ``rootfs``: the allow-listed file system a strict
 worker sees), the wire format it answers in (``exchange``), the
-grader's side of a worker (``workers``, timed by ``cputime``), and what the worker offers checks (``components``, ``autograd_guard``).
+grader's side of a worker (``workers``, timed by ``cputime``), and what the worker offers checks (``components``, ``autograd_guard``, ``library_guard``).
 
 Nothing here imports the referee: student code never shares a process with the grader's state.
 """
@@ -19,7 +19,8 @@ _EXPORTS = {
     "ForkServer": "forkserver",
     **dict.fromkeys(["Confinement", "MemoryCgroup", "strict_available", "user_processes", "STRICT", "PROCESS", "MODES", "ROOTLESS"], "confinement"),
     **dict.fromkeys(["ExchangeError", "encode", "read_frame", "write_frame"], "exchange"),
-    **dict.fromkeys(["AutogradNotAllowed", "forbidden"], "autograd_guard"),
+    "AutogradNotAllowed": "autograd_guard",
+    "LibraryNotAllowed": "library_guard",
 }
 
 __all__ = list(_EXPORTS)

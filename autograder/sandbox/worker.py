@@ -15,11 +15,11 @@ import os
 import sys
 import traceback
 import types
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Sequence
 
 import numpy as np
 
-from . import autograd_guard, components
+from . import autograd_guard, components, library_guard
 from .exchange import read_frame, write_frame
 
 __all__ = ["serve", "to_wire"]
@@ -28,6 +28,64 @@ _MAX_TRACEBACK = 4000
 _MAX_DEPTH = 8
 # Python's own operators, so `2 * v` goes through float.__mul__ and then the student's __rmul__, as in their code.
 _OPERATORS = {name: getattr(operator, name) for name in ("add", "sub", "mul", "truediv", "pow", "neg")}
+_STUDENT_OPS = ("call", "method", "operator", "attr")
+
+
+class InputModified(RuntimeError):
+    """Student code changed, in place, an array or tensor the grader passed to it."""
+
+
+def _snapshot(args: list[Any], kwargs: dict[str, Any], sent: dict[int, Any]) -> list[tuple[str, Any, bytes, tuple[int, ...]]]:
+    """(where, value, bytes, shape) of every grader-sent array or tensor among the arguments, nested ones included."""
+    found: list[tuple[str, Any, bytes, tuple[int, ...]]] = []
+
+    def visit(where: str, value: Any, depth: int) -> None:
+        if depth > _MAX_DEPTH:
+            return
+        if isinstance(value, (list, tuple)):
+            for i, v in enumerate(value):
+                visit(f"{where}[{i}]", v, depth + 1)
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                visit(f"{where}[{k!r}]", v, depth + 1)
+        elif id(value) in sent:
+            data, shape = _contents(value)
+            found.append((where, value, data, shape))
+
+    for i, a in enumerate(args):
+        visit(f"#{i}", a, 0)
+    for k, v in kwargs.items():
+        visit(k, v, 0)
+    return found
+
+
+def _contents(value: Any) -> tuple[bytes, tuple[int, ...]]:
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    return np.ascontiguousarray(value).tobytes(), tuple(value.shape)
+
+
+def _unchanged(before: list[tuple[str, Any, bytes, tuple[int, ...]]], fn: Any, args: list[Any], kwargs: dict[str, Any]) -> None:
+    """Raise InputModified naming the first argument whose contents the call changed."""
+    for where, value, data, shape in before:
+        if _contents(value) != (data, shape):
+            raise InputModified(f"changed its argument {_argument_name(where, fn, len(args))} in place")
+
+
+def _argument_name(where: str, fn: Any, count: int) -> str:
+    """``#1[0]`` -> ``grads[0]`` with the callable's parameter names where they can be read."""
+    if not where.startswith("#"):
+        return where
+    index, _, rest = where[1:].partition("[")
+    rest = f"[{rest}" if rest else ""
+    try:
+        import inspect
+
+        names = [p.name for p in inspect.signature(fn).parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        return names[int(index)] + rest if int(index) < len(names) else f"#{int(index) + 1}{rest}"
+    except (TypeError, ValueError):
+        return f"number {int(index) + 1}{rest}"
 
 
 def to_wire(value: Any, arrays: list[np.ndarray], depth: int = 0) -> dict[str, Any]:
@@ -74,11 +132,14 @@ class _Session:
 
     # ---- programs ------------------------------------------------------------------------------------------------
 
-    def resolve(self, spec: Any, env: dict[str, Any], arrays: list[np.ndarray]) -> Any:
+    def resolve(self, spec: Any, env: dict[str, Any], arrays: list[np.ndarray], sent: dict[int, Any] | None = None) -> Any:
         if not isinstance(spec, dict) or len(spec) != 1 and "t" not in spec:
             raise ValueError(f"bad value spec {spec!r}")
         if "a" in spec:
-            return arrays[spec["a"]].copy()
+            array = arrays[spec["a"]].copy()
+            if sent is not None:
+                sent[id(array)] = array
+            return array
         if "t" in spec:
             import torch
 
@@ -89,36 +150,30 @@ class _Session:
         if "lit" in spec:
             return spec["lit"]
         if "list" in spec:
-            return [self.resolve(s, env, arrays) for s in spec["list"]]
+            return [self.resolve(s, env, arrays, sent) for s in spec["list"]]
         if "tuple" in spec:
-            return tuple(self.resolve(s, env, arrays) for s in spec["tuple"])
+            return tuple(self.resolve(s, env, arrays, sent) for s in spec["tuple"])
         if "dict" in spec:
-            return {str(k): self.resolve(v, env, arrays) for k, v in spec["dict"]}
+            return {str(k): self.resolve(v, env, arrays, sent) for k, v in spec["dict"]}
         if "n" in spec:
             return None
         raise ValueError(f"bad value spec {spec!r}")
 
-    def run(self, program: list[dict[str, Any]], returns: list[Any], arrays: list[np.ndarray]) -> list[Any]:
+    def run(self, program: list[dict[str, Any]], returns: list[Any], arrays: list[np.ndarray], forbid: Sequence[str] = ()) -> list[Any]:
         env: dict[str, Any] = {}
+        sent: dict[int, Any] = {}  # the arrays and tensors the grader sent, by id (kept alive, so ids stay theirs): the student's code may not change them
         for self.step, step in enumerate(program):
-            args = [self.resolve(a, env, arrays) for a in step.get("args", [])]
-            kwargs = {k: self.resolve(v, env, arrays) for k, v in step.get("kwargs", {}).items()}
+            args = [self.resolve(a, env, arrays, sent) for a in step.get("args", [])]
+            kwargs = {k: self.resolve(v, env, arrays, sent) for k, v in step.get("kwargs", {}).items()}
             op = step["op"]
-            if op == "call":
-                fn = getattr(self.module, step["fn"], None)
-                if fn is None:
-                    raise AttributeError(f"{self.module.__file__} does not define {step['fn']!r}")
-                if not callable(fn):
-                    raise TypeError(f"{self.module.__file__} defines {step['fn']!r} as {type(fn).__name__} {fn!r:.40}, not as a function or class")
-                result = fn(*args, **kwargs)
-            elif op == "method":
-                result = getattr(env[step["obj"]], step["name"])(*args, **kwargs)
+            if op in _STUDENT_OPS:
+                before = _snapshot(args, kwargs, sent)
+                with library_guard.forbidden(forbid):
+                    result, fn = self.student(op, step, env, args, kwargs)
+                _unchanged(before, fn, args, kwargs)
             elif op == "value":
                 result = args[0]
-            elif op == "operator":
-                result = _OPERATORS[step["name"]](*args)
-            elif op == "attr":
-                result = getattr(env[step["obj"]], step["name"])
+                sent[id(result)] = result
             elif op == "component":
                 result = components.build(step["name"], *args, device=self.device, **kwargs)
             elif op == "grad":
@@ -128,6 +183,22 @@ class _Session:
             if step.get("out"):
                 env[step["out"]] = result
         return [self.resolve(r, env, arrays) for r in returns]
+
+    def student(self, op: str, step: dict[str, Any], env: dict[str, Any], args: list[Any], kwargs: dict[str, Any]) -> tuple[Any, Any]:
+        """Run one step of student code; return its result and the callable that ran (to name its arguments)."""
+        if op == "call":
+            fn = getattr(self.module, step["fn"], None)
+            if fn is None:
+                raise AttributeError(f"{self.module.__file__} does not define {step['fn']!r}")
+            if not callable(fn):
+                raise TypeError(f"{self.module.__file__} defines {step['fn']!r} as {type(fn).__name__} {fn!r:.40}, not as a function or class")
+            return fn(*args, **kwargs), fn
+        if op == "method":
+            fn = getattr(env[step["obj"]], step["name"])
+            return fn(*args, **kwargs), fn
+        if op == "operator":
+            return _OPERATORS[step["name"]](*args), None
+        return getattr(env[step["obj"]], step["name"]), None  # attr: a property runs student code too
 
     def grad(self, step: dict[str, Any], env: dict[str, Any], arrays: list[np.ndarray]) -> tuple[Any, ...]:
         import torch
@@ -204,7 +275,7 @@ def serve(rfile: BinaryIO, wfile: BinaryIO, *, device: str = "cpu", threads: int
             elif request["op"] == "run":
                 # A check of a backward pass written by hand runs the student's code with torch's autodiff refused.
                 with contextlib.nullcontext() if request.get("autograd", True) else autograd_guard.forbidden():
-                    values = session.run(request["program"], request["returns"], arrays)
+                    values = session.run(request["program"], request["returns"], arrays, request.get("forbid", ()))
                 out: list[np.ndarray] = []
                 reply = {"ok": True, "values": [to_wire(v, out) for v in values]}
             else:
