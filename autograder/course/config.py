@@ -46,6 +46,7 @@ class SelfTest:
 
     threshold: float  # share of the non-equivalent mutants that must lose points
     cpu_s: float  # both time budgets of one check of one mutant (mutants that hang are stopped sooner than students)
+    secrets: int = 8  # course secrets a mutant is graded under: it counts as killed only if every one kills it
     equivalent: dict[str, str] = field(default_factory=dict)  # mutant id -> why no input tells it from the reference
     fixed_inputs: dict[str, str] = field(default_factory=dict)  # check id -> why its inputs cannot vary with the seed
 
@@ -247,6 +248,11 @@ def _selftest(where: _Where, value: Any, path: str, base: SelfTest, keys: dict[s
         if threshold > 1:
             raise where.error(f"{path}.threshold", f"{path}.threshold: expected a share between 0 and 1 (0.9 = 90%), got {threshold:g}")
     cpu_s = _number(where, value["cpu_s"], f"{path}.cpu_s", positive=True) if "cpu_s" in value else base.cpu_s
+    secrets = base.secrets
+    if "secrets" in value:
+        secrets = value["secrets"]
+        if isinstance(secrets, bool) or not isinstance(secrets, int) or secrets < 1:
+            raise where.error(f"{path}.secrets", f"{path}.secrets: expected a whole number of course secrets, at least 1, got {secrets!r}")
     equivalent = value.get("equivalent", {}) or {}
     if not isinstance(equivalent, dict):
         raise where.error(f"{path}.equivalent", f"{path}.equivalent: expected a mapping of mutant id -> why it is equivalent, got {_kind(equivalent)}")
@@ -263,7 +269,7 @@ def _selftest(where: _Where, value: Any, path: str, base: SelfTest, keys: dict[s
             raise where.error(at, f"{at}: no check {check_id!r} in this topic; expected one of: {', '.join(checks or {})}")
         if not isinstance(why, str) or not why.strip():
             raise where.error(at, f"{at}: expected the reason its inputs cannot vary with the seed (a lookup table of answers passes it), got {_kind(why)}")
-    return SelfTest(threshold=threshold, cpu_s=cpu_s, equivalent=dict(equivalent), fixed_inputs=dict(fixed))
+    return SelfTest(threshold=threshold, cpu_s=cpu_s, secrets=secrets, equivalent=dict(equivalent), fixed_inputs=dict(fixed))
 
 
 def _hidden(where: _Where, value: Any, path: str, reference: str) -> Hidden:
@@ -302,7 +308,7 @@ _TOP = {
     "limits": "default per-topic limits (cpu_s, wall_s, memory_mb, output_kb, after_timeout_s)",
     "devices": "devices checks run on by default",
     "sandbox": "worker isolation: uid_base, extra paths to hide",
-    "selftest": "how `grade selftest` judges the checks: threshold, cpu_s",
+    "selftest": "how `grade selftest` judges the checks: threshold, cpu_s, secrets",
     "topics": "the topics in the order they are graded",
     "reference": "where checks get the reference: 'solutions' (solutions/<id>.py) or 'recorded' (answers/<id>.npz, a student bundle)",
     "feedback": "what students see: hidden (full, no-values or pass-fail) for failing hidden checks",
@@ -326,6 +332,7 @@ _HIDDEN = {"checks": "how many hidden checks the topic has", "points": "the hidd
 _SELFTEST = {
     "threshold": "share of the non-equivalent mutants the checks must catch (0.9 = 90%)",
     "cpu_s": "CPU seconds (and wall-clock seconds asleep) for one check of one mutant",
+    "secrets": "how many course secrets each mutant is graded under; it counts as killed only if every one kills it (default 8)",
 }
 _TOPIC_SELFTEST = {
     "equivalent": "mutant id -> why no input tells it from the reference",

@@ -201,6 +201,10 @@ class Grader:
 
     # ---- grading ---------------------------------------------------------------------------------------------------
 
+    def checks(self, topic_id: str) -> list[Check]:
+        """The topic's checks, in grading order (the self-test reads what each declares)."""
+        return [chk for chk, _ in self._material(self.course.topic(topic_id))[1]]
+
     def calls(self, topic_id: str) -> dict[str, set[str]]:
         """Check id -> the submission functions and classes it has called so far (the self-test's map of coverage)."""
         return {check: set(names) for (topic, check), names in self._calls.items() if topic == topic_id}
@@ -220,12 +224,14 @@ class Grader:
         cpu_s: float | None = None,
         checks: Sequence[str] | None = None,
         until_failure: bool = False,
+        secret: bytes | None = None,
     ) -> Report:
         """Grade ``submission``.
 
         The self-test narrows a grading of a mutant: ``devices`` (a subset of the session's), ``cpu_s`` (lower time
-        budgets per check: CPU and wall clock), ``checks`` (these checks, in this order) and ``until_failure`` (stop at the first
-        check that does not pass; the report then holds only the checks that ran).
+        budgets per check: CPU and wall clock), ``checks`` (these checks, in this order), ``until_failure`` (stop at the first
+        check that does not pass; the report then holds only the checks that ran) and ``secret`` (draw inputs under
+        this course secret instead of the course's own: a mutant is graded under several).
         """
         chosen = [self.course.topic(t) for t in topics] if topics else [t for t in self.course.topics if t.id in submission.sources]
         if not chosen:
@@ -236,11 +242,11 @@ class Grader:
         if not using:
             raise UsageError(f"devices {list(devices or [])}: this grader runs on {', '.join(self.devices)}")
         mode = self.mode
-        results = [self._grade_topic(topic, submission.sources.get(topic.id), public_only, using, checks, until_failure) for topic in chosen]
+        results = [self._grade_topic(topic, submission.sources.get(topic.id), public_only, using, checks, until_failure, secret) for topic in chosen]
         hidden = [f"{t.id}: hidden checks ({t.hidden.checks}, {t.hidden.points:g} points) run when you submit; this grade counts public checks only" for t in chosen if t.hidden]
         return Report(course=self.course.title, submission=submission.label, sandbox=mode, devices=using, topics=results, notes=[*self.notes, *hidden], hidden_feedback=self.course.hidden_feedback)
 
-    def _grade_topic(self, topic: Topic, source: Source | None, public_only: bool, using: list[str], only: Sequence[str] | None = None, until_failure: bool = False) -> TopicResult:
+    def _grade_topic(self, topic: Topic, source: Source | None, public_only: bool, using: list[str], only: Sequence[str] | None = None, until_failure: bool = False, secret: bytes | None = None) -> TopicResult:
         reference, checks = self._material(topic)
         checks = [(c, hidden) for c, hidden in checks if not (hidden and public_only)]
         if only is not None:
@@ -260,7 +266,7 @@ class Grader:
         outcomes: dict[str, dict[str, _Outcome]] = {c.id: {} for c, _ in checks}
         topic_error, outputs, after_hidden, cpu = None, [], False, [0.0]
         for device in devices:
-            topic_error = self._run_device(topic, source, reference, checks, device, outcomes, outputs, cpu, until_failure)
+            topic_error = self._run_device(topic, source, reference, checks, device, outcomes, outputs, cpu, until_failure, secret)
             # A module that fails to load once a hidden check has run may say what that check sent it.
             after_hidden = topic_error is not None and any(outcomes[c.id] for c, hidden in checks if hidden)
             if topic_error or (until_failure and any(o.status != PASSED for o in _outcomes_of(outcomes))):
@@ -276,11 +282,11 @@ class Grader:
         output = "\n".join(o for o in outputs if o)
         return redact(TopicResult(topic.id, topic.title, filename, results, error=topic_error, output=output, error_after_hidden=after_hidden, cpu_s=round(cpu[0], 3)), self.course.hidden_feedback)
 
-    def _run_device(self, topic: Topic, source: Source, reference: Any, checks: list[tuple[Check, bool]], device: str, outcomes: dict[str, dict[str, _Outcome]], outputs: list[str], cpu: list[float], until_failure: bool) -> str | None:
+    def _run_device(self, topic: Topic, source: Source, reference: Any, checks: list[tuple[Check, bool]], device: str, outcomes: dict[str, dict[str, _Outcome]], outputs: list[str], cpu: list[float], until_failure: bool, secret: bytes | None) -> str | None:
         """Run every check on one device, respawning the worker after a crash, and running a check again on a new
         worker when the machine starved it; returns a topic-level error. ``cpu[0]`` adds up what the workers spent."""
         worker: tuple[Worker, int] | None = None
-        secret = self.course.secret()
+        secret = secret if secret is not None else self.course.secret()
         # Public checks draw fresh inputs when the course grades (so answers hardcoded for the public inputs earn
         # nothing), but not without the secret (they would be predictable), not from recorded answers (which exist for
         # the public inputs only) and not while recording those answers (wrap_reference: a student bundle's).
@@ -371,7 +377,7 @@ class Grader:
         def request(header: dict[str, Any], arrays: list[np.ndarray]) -> tuple[dict[str, Any], list[np.ndarray]]:
             return worker.request(header, arrays, clock=clock)
 
-        trial = Trial(rng=np.random.default_rng(seed), device=device, reference=reference, tolerance=lambda dtype: self.course.tolerance(dtype, device), request=request, autograd=chk.autograd)
+        trial = Trial(rng=np.random.default_rng(seed), device=device, reference=reference, tolerance=lambda dtype: self.course.tolerance(dtype, device), request=request, autograd=chk.autograd, forbid=chk.forbid)
         outcome = self._judge(chk, topic, trial, limits, attempt)
         outcome.figures = trial.figures
         outcome.cpu_s = clock.used().cpu_s

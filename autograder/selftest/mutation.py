@@ -6,13 +6,18 @@ the slips deep-learning code invites:
 
 ==============  ==========================================================================
 arithmetic      ``+`` <-> ``-``, ``*`` <-> ``/``, ``//`` -> ``/``, ``**`` -> ``*`` (also in ``x += y``)
-comparison      ``<`` <-> ``<=``, ``>`` <-> ``>=``, ``==`` <-> ``!=``, ``in`` <-> ``not in``, ``is`` <-> ``is not``
+comparison      ``<`` <-> ``<=``, ``>`` <-> ``>=``, ``==`` <-> ``!=``, ``in`` <-> ``not in``, ``is`` <-> ``is not``;
+                ``np.greater`` <-> ``np.greater_equal``, ``torch.gt`` <-> ``torch.ge`` (and less): relu'(0)
 constant        a number changed: 0 <-> 1, +1, -1, x2, sign; ``True`` <-> ``False``
 axis            ``axis=``/``dim=`` (or a reduction's positional dim) shifted by one
 index           a subscript or slice bound shifted by one
 transpose       ``.T``/``.mT``/``.transpose(...)``/``.permute(...)`` dropped; matmul operands swapped
 drop-term       ``a + b`` -> ``a`` or ``b``, ``a - b`` -> ``a``; ``x += y`` (``-=``, ``*=``) dropped
 sign            a unary minus dropped
+rounding        ``a // b`` -> ``round(a / b)``; ``floor`` <-> ``round``/``ceil``; ``int(x)`` <-> ``round(x)``
+slice           a slice's end ``n - a`` -> ``-a`` (empty when a = 0: ``x[p:-p]`` for ``x[p:n - p]``)
+counter         ``range(n)`` -> ``range(1, n)``, ``enumerate(xs)`` -> ``enumerate(xs, 1)``: a count from 1
+in-place        ``a - b`` -> ``a.__isub__(b)`` (and ``+``, ``*``, ``/``) for an array or tensor parameter ``a``
 ==============  ==========================================================================
 
 Error messages (``raise`` statements, f-strings), docstrings, annotations and imports are never mutated: changing
@@ -32,7 +37,7 @@ from typing import Any
 
 __all__ = ["KINDS", "Mutant", "mutants", "same_bytecode"]
 
-KINDS = ("arithmetic", "comparison", "constant", "axis", "index", "transpose", "drop-term", "sign")
+KINDS = ("arithmetic", "comparison", "constant", "axis", "index", "transpose", "drop-term", "sign", "rounding", "slice", "counter", "in-place")
 
 _ARITHMETIC: dict[type, tuple[str, str]] = {
     ast.Add: ("+", "-"),
@@ -65,6 +70,14 @@ _MODULES = {"np", "numpy", "torch", "F", "math"}
 _TRANSPOSE_ATTRS = {"T", "mT", "H", "mH"}
 _TRANSPOSE_CALLS = {"transpose", "t", "permute", "swapaxes", "swapdims", "movedim", "moveaxis"}
 _MATMUL_CALLS = {"matmul", "mm", "bmm", "dot"}
+# Comparison functions and methods with and without equality: a kink's side (relu'(0)) lives in the choice.
+_COMPARE_CALLS = {
+    "greater": "greater_equal", "greater_equal": "greater", "less": "less_equal", "less_equal": "less",
+    "gt": "ge", "ge": "gt", "lt": "le", "le": "lt",
+}
+_ROUNDING = {"floor": ("round", "ceil"), "ceil": ("floor", "round"), "round": ("floor", "ceil"), "rint": ("floor", "ceil"), "trunc": ("round",)}
+_IN_PLACE = {ast.Add: "__iadd__", ast.Sub: "__isub__", ast.Mult: "__imul__", ast.Div: "__itruediv__"}
+_ARRAY_ANNOTATIONS = ("ndarray", "Tensor", "ArrayLike")
 _ATOMS = (ast.Name, ast.Constant, ast.Attribute, ast.Call, ast.Subscript, ast.List, ast.Dict, ast.Set)
 
 
@@ -165,16 +178,22 @@ class _Finder(ast.NodeVisitor):
         self.offsets = offsets
         self.edits: list[_Edit] = []
         self.scope: list[str] = []
+        self.arrays: list[set[str]] = [set()]  # per enclosing function: parameters annotated as arrays or tensors
 
     # ---- where to look --------------------------------------------------------------------------------------------
 
     def _scoped(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> None:
         self.scope.append(node.name)
+        arrays: set[str] = set()
         if not isinstance(node, ast.ClassDef):
             for default in [*node.args.defaults, *(d for d in node.args.kw_defaults if d is not None)]:
                 self.visit(default)
+            params = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+            arrays = {a.arg for a in params if a.annotation is not None and any(t in ast.unparse(a.annotation) for t in _ARRAY_ANNOTATIONS)}
+        self.arrays.append(arrays)
         for statement in _without_docstring(node.body):
             self.visit(statement)
+        self.arrays.pop()
         self.scope.pop()
 
     visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = _scoped
@@ -227,6 +246,10 @@ class _Finder(ast.NodeVisitor):
         if type(node.op) in _ARITHMETIC:
             old, new = _ARITHMETIC[type(node.op)]
             self._operator(node.left, node.right, old, new, "arithmetic")
+        if isinstance(node.op, ast.FloorDiv):
+            self._replace(node, f"round({self._operand(node.left)} / {self._operand(node.right)})", "rounding")
+        if type(node.op) in _IN_PLACE and isinstance(node.left, ast.Name) and node.left.id in self.arrays[-1]:
+            self._replace(node, f"{node.left.id}.{_IN_PLACE[type(node.op)]}({self._text(node.right)})", "in-place")
         if isinstance(node.op, (ast.Add, ast.Sub)):
             self._replace(node, self._operand(node.left), "drop-term")
         if isinstance(node.op, ast.Add):
@@ -287,6 +310,19 @@ class _Finder(ast.NodeVisitor):
             receiver = node.args[0] if on_module and node.args else None if on_module else func.value
             if receiver is not None:
                 self._replace(node, self._operand(receiver), "transpose")
+        if name in _COMPARE_CALLS and (on_module or isinstance(func, ast.Attribute)):
+            start, end = self.offsets.span(func)
+            self._add(end - len(name), end, _COMPARE_CALLS[name], "comparison")
+        if name in _ROUNDING and on_module and len(node.args) == 1:
+            module = func.value.id  # type: ignore[union-attr]
+            for new in _ROUNDING[name]:
+                self._replace(func, "round" if module == "math" and new == "round" else f"{module}.{new}", "rounding")
+        if name in ("int", "round") and isinstance(func, ast.Name) and len(node.args) == 1:
+            self._replace(func, "round" if name == "int" else "int", "rounding")
+        if name == "range" and isinstance(func, ast.Name) and (len(node.args) == 1 or len(node.args) == 2 and _literal(node.args[0]) == 0):
+            self._replace(node, f"range(1, {self._text(node.args[-1])})", "counter")
+        if name == "enumerate" and isinstance(func, ast.Name) and len(node.args) == 1 and not node.keywords:
+            self._replace(node, f"enumerate({self._text(node.args[0])}, 1)", "counter")
         if name in _MATMUL_CALLS and len(node.args) == 2 and not node.keywords:
             a, b = node.args
             start, end = self.offsets.span(a)[0], self.offsets.span(b)[1]
@@ -314,6 +350,9 @@ class _Finder(ast.NodeVisitor):
                 for bound in (element.lower, element.upper):
                     if bound is not None:
                         self._shift_index(bound)
+                upper = element.upper
+                if isinstance(upper, ast.BinOp) and isinstance(upper.op, ast.Sub):
+                    self._replace(upper, f"-{self._operand(upper.right)}", "slice")
             else:
                 self._shift_index(element)
         self.generic_visit(node)

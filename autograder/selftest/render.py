@@ -13,7 +13,7 @@ _FIXED_INPUTS = (
     "inputs do not vary with the seed: a lookup table of answers passes it; draw its inputs from t.rng or declare it"
     " under selftest.fixed_inputs in course.yaml with a reason"
 )
-_COLUMNS = ("topic", "checks", "reference", "stub", "repeatable", "seeded", "mutants", "killed", "survived", "equivalent", "score", "threshold", "result")
+_COLUMNS = ("topic", "checks", "reference", "stub", "repeatable", "seeded", "units", "mutants", "killed", "survived", "equivalent", "score", "threshold", "result")
 
 
 def render(report: SelfTestReport, fmt: str) -> str:
@@ -34,6 +34,7 @@ def _row(t: TopicSelfTest) -> tuple[str, ...]:
         "ok" if not t.stub_failures else f"{len(t.stub_failures)} FAIL",
         "ok" if t.deterministic else "NO",
         "ok" if not t.fixed_inputs else f"{len(t.fixed_inputs)} FIXED",
+        str(len(t.removed)),
         str(len(t.mutants)),
         str(t.count(KILLED)),
         str(t.count(SURVIVED)),
@@ -53,6 +54,9 @@ def _text(report: SelfTestReport) -> str:
     lines = [f"{report.course}: self-test (sandbox: {report.sandbox}; {report.jobs} mutants at a time; {report.seconds:.1f} s)"]
     lines += report.notes
     lines += [""] + _table([_COLUMNS] + [_row(t) for t in report.topics])
+    secrets = max((t.secrets for t in report.topics), default=1)
+    lines += ["", f"A mutant counts as killed only if every one of {secrets} course secrets' inputs kill it; kill rate under each secret in turn (graded, then killed, of the mutants the secrets before it killed):"]
+    lines += _table([("topic", *(f"#{i + 1}" for i in range(secrets)))] + [(t.id, *(f"{_percent(k / g if g else None)} of {g}" for g, k in t.per_secret())) for t in report.topics])
     for t in report.topics:
         lines += _topic(t)
     failing = [t for t in report.topics if not t.passed]
@@ -101,6 +105,8 @@ def _topic(t: TopicSelfTest) -> list[str]:
         ]
         for m in survivors:
             exercised = f"passed every check that reaches {m.mutant.function}: {', '.join(m.exercised_by)}" if m.exercised_by else f"no check reaches {m.mutant.function}, directly or through the functions that call it"
+            if m.killed_under:
+                exercised = f"killed by {m.killed_by} under {m.killed_under} secret(s), then passed every check under secret #{m.secrets}: the inputs that catch it are drawn only sometimes; always include that corner"
             lines += ["", f"  {m.mutant.id}  (line {m.mutant.line}; {m.mutant.description})", f"    {exercised}", textwrap.indent(m.diff, "    ")]
     if t.declared_fixed:
         lines += ["", f"{t.id}: {len(t.declared_fixed)} check(s) declared with fixed inputs:"]

@@ -21,6 +21,8 @@ class MutantResult:
     exercised_by: list[str] = field(default_factory=list)  # checks that call the function it changes (survivors)
     why: str = ""  # equivalent: why no input tells it apart; killed: the first failing check's message
     diff: str = ""
+    secrets: int = 0  # how many course secrets it was graded under (the search stops at the first it survives)
+    killed_under: int = 0  # how many of those killed it
 
 
 @dataclass
@@ -36,11 +38,23 @@ class TopicSelfTest:
     fixed_inputs: list[str] = field(default_factory=list)  # checks whose inputs do not vary with the seed, undeclared
     declared_fixed: dict[str, str] = field(default_factory=dict)  # check id -> why course.yaml lets its inputs be fixed
     mutants: list[MutantResult] = field(default_factory=list)
+    secrets: int = 1  # course secrets each mutant is graded under
+    removed: dict[str, list[str]] = field(default_factory=dict)  # unit -> the checks that lose points without it
     problems: list[str] = field(default_factory=list)  # the check code or course.yaml is wrong
     seconds: float = 0.0
 
     def count(self, status: str) -> int:
         return sum(1 for m in self.mutants if m.status == status)
+
+    def per_secret(self) -> list[tuple[int, int]]:
+        """(graded, killed) under each secret in turn: a mutant is graded under the next only if this one killed it."""
+        counted = [m for m in self.mutants if m.status != EQUIVALENT]
+        return [(sum(1 for m in counted if m.secrets > i), sum(1 for m in counted if m.killed_under > i)) for i in range(self.secrets)]
+
+    @property
+    def seed_dependent(self) -> list[MutantResult]:
+        """Survivors that some secrets' inputs kill: the checks catch them only by luck of the draw."""
+        return [m for m in self.mutants if m.status == SURVIVED and m.killed_under > 0]
 
     @property
     def score(self) -> float | None:
@@ -77,7 +91,10 @@ class TopicSelfTest:
                 "equivalent": self.count(EQUIVALENT),
                 "score": self.score,
                 "threshold": self.threshold,
+                "secrets": self.secrets,
+                "per_secret": [{"graded": g, "killed": k} for g, k in self.per_secret()],
             },
+            "partial_credit": {"units": self.removed},
             "survivors": [_mutant_dict(m) for m in self.mutants if m.status == SURVIVED],
             "equivalent": [_mutant_dict(m) for m in self.mutants if m.status == EQUIVALENT],
             "problems": self.problems,
@@ -121,5 +138,7 @@ def _mutant_dict(result: MutantResult) -> dict[str, Any]:
         "diff": result.diff,
         "killed_by": result.killed_by,
         "exercised_by": result.exercised_by,
+        "secrets": result.secrets,
+        "killed_under": result.killed_under,
         "why": result.why,
     }

@@ -8,9 +8,14 @@ Per topic, through the normal grading path (sandbox included):
 4. every check's inputs vary with the seed: graded as another submission, the reference gets other inputs, unless
    course.yaml declares the check's inputs fixed (with the reason they cannot vary). A check that sends the same
    inputs whatever the seed is passed by a lookup table of the answers a student has seen;
-5. single-point mutants of the reference (:mod:`autograder.selftest.mutation`) lose points. The share that do is the topic's
-   mutation score; it must reach the topic's threshold. A mutant that compiles to the reference's own bytecode, or
-   that course.yaml declares equivalent (with the reason no input can tell it apart), is listed and not counted.
+5. single-point mutants of the reference (:mod:`autograder.selftest.mutation`) lose points under every one of
+   ``selftest.secrets`` course secrets (8 by default): random inputs must not decide whether a bug is caught, so a
+   mutant one secret's inputs let through survives. The share killed is the topic's mutation score; it must reach
+   the topic's threshold. A mutant that compiles to the reference's own bytecode, or that course.yaml declares
+   equivalent (with the reason no input can tell it apart), is listed and not counted;
+6. partial credit (:mod:`autograder.selftest.units`): the reference with one unit of the stub removed loses points only
+   on that unit's checks: every unit costs some check, and a check that loses points for several units beyond the
+   reference's own calls declares them (``@check(..., combines=...)``).
 
 The self-test grades as the course does, with a secret (its own, so that its results do not depend on where it
 runs): public checks draw their inputs from it and the submission, like hidden ones. Mutants are graded on the CPU,
@@ -20,14 +25,13 @@ several at a time, by one grader whose fork server starts each worker in millise
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import json
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from ..course.config import Course, Topic
 from ..course.submission import Submission
@@ -35,6 +39,7 @@ from ..engine.grading import Grader
 from ..engine.results import ERROR, NOT_ATTEMPTED, PASSED, CheckResult, Report, without_timings
 from ..errors import UsageError
 from .mutation import Mutant, mutants, same_bytecode
+from .units import reach, remove, units
 from .report import EQUIVALENT, KILLED, SURVIVED, MutantResult, SelfTestReport, TopicSelfTest
 
 __all__ = ["selftest_topic", "run", "main"]
@@ -80,12 +85,28 @@ def selftest_topic(*, grader: Grader, topic: Topic, jobs: int, progress: Callabl
     result.stub_failures = _unexpected(stub, NOT_ATTEMPTED)
 
     calls = grader.calls(topic.id)
-    reach = _callers(reference_text)
+    reached = reach(reference_text)
     candidates = mutants(reference_text)
     known = {m.id for m in candidates}
     at = f"topics[{course.topics.index(topic)}].selftest.equivalent"
     for stale in sorted(set(topic.selftest.equivalent) - known):
         result.problems.append(f"{course.path.name}: {at}: no mutant {stale} in {label} any more (the reference changed?); remove it")
+    secrets = [_SECRET] + [_SECRET + b" %d" % i for i in range(1, topic.selftest.secrets)]
+    result.secrets = len(secrets)
+
+    def first_failure(source: str, batches: list[list[str]], secret: bytes, what: str) -> tuple[list[CheckResult], str | None]:
+        """Grade ``batches`` in turn, stopping at the first check that loses points: (the checks that did, topic error)."""
+        for batch in batches:
+            if batch:
+                report = grader.grade(Submission.from_texts("mutant", {topic.id: source}), topics=[topic.id], devices=["cpu"], cpu_s=topic.selftest.cpu_s, checks=batch, until_failure=True, secret=secret)
+                ran = report.topics[0]
+                errors = [c for c in ran.checks if c.status == ERROR]
+                if errors:
+                    raise _CheckBroke(f"check {errors[0].id} failed internally on {what}: {errors[0].message}")
+                failed = [c for c in ran.checks if c.status != PASSED]
+                if failed:
+                    return failed, ran.error
+        return [], None
 
     def grade_one(mutant: Mutant) -> MutantResult:
         diff = mutant.diff(reference_text, label)
@@ -94,41 +115,52 @@ def selftest_topic(*, grader: Grader, topic: Topic, jobs: int, progress: Callabl
         # The checks that reach the changed function run first, and grading stops at the first lost point: a killed
         # mutant costs a check or two. Only a mutant that passes those meets the other checks too.
         top = mutant.function.split(".")[0]
-        entry_points = reach.get(top, {top})
+        entry_points = {name.split(".")[0] for name, runs in reached.items() if any(r.split(".")[0] == top for r in runs)} or {top}
         reaching = [c for c in topic.checks if top == "<module>" or calls.get(c, set()) & entry_points]
-        failed: list[CheckResult] = []
-        error = None
-        for batch in (reaching, [c for c in topic.checks if c not in reaching]):
-            if batch and not failed:
-                report = grader.grade(Submission.from_texts("mutant", {topic.id: mutant.source}), topics=[topic.id], devices=["cpu"], cpu_s=topic.selftest.cpu_s, checks=batch, until_failure=True)
-                ran = report.topics[0]
-                errors = [c for c in ran.checks if c.status == ERROR]
-                if errors:
-                    raise _CheckBroke(f"check {errors[0].id} failed internally on mutant {mutant.id} ({mutant.description}): {errors[0].message}")
-                failed = [c for c in ran.checks if c.status != PASSED]
-                error = ran.error
+        what = f"mutant {mutant.id} ({mutant.description})"
         declared = topic.selftest.equivalent.get(mutant.id)
         if declared is not None:
+            failed, _ = first_failure(mutant.source, [reaching, [c for c in topic.checks if c not in reaching]], secrets[0], what)
             if failed:
-                raise _CheckBroke(
-                    f"{course.path.name} declares mutant {mutant.id} equivalent ({declared!r}), but check {failed[0].id} tells it apart: remove the declaration"
-                )
+                raise _CheckBroke(f"{course.path.name} declares mutant {mutant.id} equivalent ({declared!r}), but check {failed[0].id} tells it apart: remove the declaration")
             return MutantResult(mutant, EQUIVALENT, why=declared, diff=diff)
-        if failed:
-            return MutantResult(mutant, KILLED, killed_by=failed[0].id, why=_first_line(failed[0].message or error or ""))
-        return MutantResult(mutant, SURVIVED, exercised_by=reaching, diff=diff)
+        # Killed only if every secret's inputs kill it: random inputs must not decide whether a bug is caught. The check
+        # that killed it under one secret goes first under the next; the first secret it survives ends the search.
+        killer, why = "", ""
+        for graded, secret in enumerate(secrets):
+            first = [killer] if killer else []
+            batches = [first + [c for c in reaching if c != killer], [c for c in topic.checks if c not in reaching and c != killer]]
+            failed, error = first_failure(mutant.source, batches, secret, what)
+            if not failed:
+                return MutantResult(mutant, SURVIVED, exercised_by=reaching, diff=diff, secrets=graded + 1, killed_under=graded, killed_by=killer)
+            if not killer:
+                killer, why = failed[0].id, _first_line(failed[0].message or error or "")
+        return MutantResult(mutant, KILLED, killed_by=killer, why=why, secrets=len(secrets), killed_under=len(secrets))
 
+    def remove_one(unit: str) -> tuple[str, list[str]]:
+        report = grader.grade(Submission.from_texts("removed", {topic.id: remove(reference_text, unit).source}), topics=[topic.id], devices=["cpu"], cpu_s=topic.selftest.cpu_s, secret=secrets[0])
+        ran = report.topics[0]
+        errors = [c for c in ran.checks if c.status == ERROR]
+        if errors:
+            raise _CheckBroke(f"check {errors[0].id} failed internally on the reference without {unit}: {errors[0].message}")
+        return unit, [c.id for c in ran.checks if c.status != PASSED and c.id not in result.reference_failures]  # what the unit costs
+
+    stub_units = units(topic.stub.read_text(encoding="utf-8"))
+    jobs_list = [(grade_one, m) for m in candidates] + [(remove_one, u) for u in stub_units]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(_catching, grade_one, m) for m in candidates]
+        futures = [pool.submit(_catching, fn, item) for fn, item in jobs_list]
         for done, _ in enumerate(as_completed(futures), 1):
             if progress is not None:
-                progress(topic.id, done, len(candidates))
+                progress(topic.id, done, len(futures))
     for future in futures:  # in source order, whatever order they finished in
         outcome = future.result()
         if isinstance(outcome, str):
             result.problems.append(outcome)
-        else:
+        elif isinstance(outcome, MutantResult):
             result.mutants.append(outcome)
+        else:
+            result.removed[outcome[0]] = outcome[1]
+    result.problems += _partial_credit(result.removed, reached, {c.id: c.combines for c in grader.checks(topic.id)}, stub_units)
     result.seconds = time.monotonic() - started
     return result
 
@@ -137,11 +169,40 @@ class _CheckBroke(Exception):
     """A check or a declaration is wrong: a problem for the instructor, not a mutant's score."""
 
 
-def _catching(fn: Callable[[Mutant], MutantResult], mutant: Mutant) -> MutantResult | str:
+def _catching(fn: Callable[[Any], Any], item: Any) -> Any:
     try:
-        return fn(mutant)
+        return fn(item)
     except _CheckBroke as exc:
         return str(exc)
+
+
+def _partial_credit(removed: dict[str, list[str]], reached: dict[str, set[str]], combines: dict[str, tuple[str, ...]], stub_units: list[str]) -> list[str]:
+    """What a missing unit costs must be that unit's own checks: every unit costs some check, and a check that loses
+    points for several units (beyond the reference's own calls) declares them in ``combines``."""
+    problems = [f"removing {u} alone from the reference costs no check: nothing grades {u}" for u in stub_units if u in removed and not removed[u]]
+    needs: dict[str, set[str]] = {}
+    for unit, lost in removed.items():
+        for check_id in lost:
+            needs.setdefault(check_id, set()).add(unit)
+    for check_id, declared in combines.items():
+        unknown = [u for u in declared if u not in stub_units]
+        if unknown:
+            problems.append(f"check {check_id} declares combines={unknown[0]!r}, which is not a unit of the stub (one of: {', '.join(stub_units)})")
+        unneeded = [u for u in declared if u in stub_units and u in removed and check_id not in removed[u]]
+        if unneeded:
+            problems.append(f"check {check_id} declares combines={unneeded[0]!r}, but keeps its points without it: remove the declaration")
+        # A unit the reference runs from another needed unit is that one's business (steps_to_tolerance runs sgd).
+        need = needs.get(check_id, set())
+        roots = {u for u in need if not any(u in reached.get(v, ()) and v not in reached.get(u, ()) for v in need if v != u)}
+        mutual = sorted(roots)
+        roots = {u for u in roots if not any(v < u and u in reached.get(v, ()) for v in mutual)}  # one of units that run each other
+        own = roots - set(declared)
+        if len(own) > 1:
+            problems.append(
+                f"check {check_id} loses its points when any of {', '.join(sorted(own))} is missing: a student who skipped one loses the others' credit;"
+                f" grade each in a check of its own, or declare combines=(...) on the check and say so in its title"
+            )
+    return problems
 
 
 def _grade(grader: Grader, topic: Topic, text: str, label: str) -> Report:
@@ -163,23 +224,6 @@ def _canonical(report: Report) -> str:
 
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else ""
-
-
-def _callers(source: str) -> dict[str, set[str]]:
-    """Top-level name -> the top-level functions and classes that reach it through calls within the module."""
-    tree = ast.parse(source)
-    defined = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
-    uses = {name: {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in defined and n.id != name} for name, node in defined.items()}
-    reached_by: dict[str, set[str]] = {name: {name} for name in defined}
-    for caller in defined:
-        stack, seen = list(uses[caller]), set()
-        while stack:
-            name = stack.pop()
-            if name not in seen:
-                seen.add(name)
-                reached_by[name].add(caller)
-                stack.extend(uses[name])
-    return reached_by
 
 
 def run(*, course: Course, topics: Sequence[str], devices: Sequence[str], sandbox: str, jobs: int, progress: Callable[[str, int, int], None] | None = None) -> SelfTestReport:

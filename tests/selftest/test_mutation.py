@@ -15,7 +15,7 @@ def changed_lines(source: str, kind: str) -> set[str]:
 
 
 def module(body: str) -> str:
-    return f"def f(a, b, x, n):\n    return {body}\n"
+    return f"def f(a: np.ndarray, b, x, n):\n    return {body}\n"
 
 
 # (kind, expression, mutated expressions that must be among the mutants)
@@ -60,12 +60,27 @@ CASES = [
     pytest.param("drop-term", "a + b * x", {"return a", "return (b * x)"}, id="sum"),
     pytest.param("drop-term", "a - b", {"return a"}, id="difference"),
     pytest.param("sign", "-(a * b)", {"return (a * b)"}, id="unary-minus"),
+    pytest.param("comparison", "np.greater(x, 0)", {"return np.greater_equal(x, 0)"}, id="greater-function"),
+    pytest.param("comparison", "x.gt(0)", {"return x.ge(0)"}, id="gt-method"),
+    pytest.param("rounding", "(n - 3) // b + 1", {"return round((n - 3) / b) + 1"}, id="floordiv-to-round"),
+    pytest.param("rounding", "math.floor(x / b)", {"return round(x / b)", "return math.ceil(x / b)"}, id="floor"),
+    pytest.param("rounding", "np.ceil(x)", {"return np.floor(x)", "return np.round(x)"}, id="ceil"),
+    pytest.param("rounding", "int(x / b)", {"return round(x / b)"}, id="int-to-round"),
+    pytest.param("rounding", "round(x)", {"return int(x)"}, id="round-to-int"),
+    pytest.param("slice", "x[:, b:n - b]", {"return x[:, b:-b]"}, id="end-from-length"),
+    pytest.param("counter", "[i for i in range(n)]", {"return [i for i in range(1, n)]"}, id="range"),
+    pytest.param("counter", "list(enumerate(x))", {"return list(enumerate(x, 1))"}, id="enumerate"),
+    pytest.param("in-place", "a - b * x", {"return a.__isub__(b * x)"}, id="array-parameter"),
 ]
 
 
 @pytest.mark.parametrize("kind, expression, expected", CASES)
 def test_each_kind_makes_its_change(kind, expression, expected):
     assert expected <= changed_lines(module(expression), kind)
+
+
+def test_in_place_mutates_only_array_parameters():
+    assert changed_lines("def f(a: float, b: np.ndarray):\n    return a - b\n", "in-place") == set()
 
 
 def test_every_kind_is_covered_by_the_table():

@@ -13,5 +13,5 @@ def total(x: np.ndarray) -> float:
 
 
 def bump(v: float) -> float:
-    """v + 1."""
+    """v squared, plus 1."""
     raise NotImplementedError("bump")

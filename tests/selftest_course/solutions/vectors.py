@@ -12,4 +12,11 @@ def total(x: np.ndarray) -> float:
 
 
 def bump(v: float) -> float:
+    # Its check draws v = 0 or v near 1: `v * 2` and `v ** 3` agree with `v ** 2` at 0 only, so whether they are
+    # caught depends on the secret.
+    return v ** 2 + 1
+
+
+def _offset(v: float) -> float:
+    # No check reaches this helper, so its mutants survive.
     return v + 1

@@ -1,4 +1,4 @@
-"""Checks of the self-test's toy topic (none calls `bump`, on purpose)."""
+"""Checks of the self-test's toy topic."""
 
 from autograder.engine.checks import Trial, check
 
@@ -13,3 +13,9 @@ def axpy(t: Trial) -> None:
 def total(t: Trial) -> None:
     x = t.rng.standard_normal(6)
     t.close(t.call("total", x), t.ref.total(x), what="total(x)")
+
+
+@check("bump", "bump at 0 or near 1")
+def bump(t: Trial) -> None:
+    v = 0.0 if t.rng.random() < 0.3 else t.rng.uniform(0.5, 1.5)  # the seed decides whether `v * 2` for `v ** 2` is caught
+    t.close(t.call("bump", v), t.ref.bump(v), what=f"bump({v:g})")
