@@ -6,6 +6,7 @@ import html
 import re
 
 from ...engine.results import ERROR, FAILED, NOT_ATTEMPTED, PASSED, CheckResult, Report
+from ..explain import messages, missing
 
 _MARK = {PASSED: "✅ passed", FAILED: "❌ failed", NOT_ATTEMPTED: "⬜ not attempted", ERROR: "⚠️ error"}
 
@@ -22,12 +23,20 @@ def _fenced(text: str) -> list[str]:
     return [fence, text.rstrip(), fence]
 
 
-def _failure(check: CheckResult) -> list[str]:
+def _failure(check: CheckResult, message: str, explained: set[str]) -> list[str]:
     lines = ["", f"**{check.id}**{' (hidden)' if check.hidden else ''}: {check.title}"]
-    if check.mistake:
+    if check.mistake and check.mistake["id"] in explained:
+        lines += ["", f"Known mistake `{check.mistake['id']}` again: {check.mistake['title']}."]
+    elif check.mistake:
+        explained.add(check.mistake["id"])
         lines += ["", f"Known mistake `{check.mistake['id']}`: {check.mistake['title']}. **Fix:** {check.mistake['fix']}"]
-    lines += ["", f"<details><summary>Why {html.escape(check.id)} failed</summary>", "", *_fenced(check.message), "", "</details>"]
+    lines += ["", f"<details><summary>Why {html.escape(check.id)} failed</summary>", "", *_fenced(message), "", "</details>"]
     return lines
+
+
+def _status(check: CheckResult) -> str:
+    call = missing(check)
+    return f"{_MARK[check.status]}: `{_cell(call)}`" if call else _MARK[check.status]
 
 
 def render(report: Report) -> str:
@@ -38,11 +47,12 @@ def render(report: Report) -> str:
         lines += ["", f"## {topic.title} (`{topic.id}`): {topic.points:g}/{topic.max_points:g}", "", f"{topic.cpu_s:.2f} s of CPU time", ""]
         lines += [*_fenced(topic.error), ""] if topic.error else []
         lines += ["| check | points | status |", "| --- | ---: | --- |"]
-        lines += [f"| {_cell(c.id)}{' (hidden)' if c.hidden else ''} | {c.points:g}/{c.max_points:g} | {_MARK[c.status]} |" for c in topic.checks]
+        lines += [f"| {_cell(c.id)}{' (hidden)' if c.hidden else ''} | {c.points:g}/{c.max_points:g} | {_status(c)} |" for c in topic.checks]
         failed = [c for c in topic.checks if c.status in (FAILED, ERROR) and c.message and not topic.error]
         lines += ["", "### What failed"] if failed else []
+        said, explained = messages(topic), set()
         for check in failed:
-            lines += _failure(check)
+            lines += _failure(check, said[check.id], explained)
         drawn = [(c.id, f["file"]) for c in topic.checks for f in c.figures if f.get("file")]
         lines += ["", *(f"- figure of {check}: [{file}]({file})" for check, file in drawn)] if drawn else []
         if topic.output:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
-from ...engine.results import ERROR, FAILED, NOT_ATTEMPTED, PASSED, Report
+from ...engine.results import ERROR, FAILED, NOT_ATTEMPTED, PASSED, CheckResult, Report
+from ..explain import messages, missing
 
 _MARK = {PASSED: "ok", FAILED: "FAIL", NOT_ATTEMPTED: "todo", ERROR: "ERROR"}
 
@@ -14,19 +15,27 @@ def _table(rows: list[tuple[str, str, str]]) -> list[str]:
     return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
 
 
+def _status(check: CheckResult) -> str:
+    if check.status != NOT_ATTEMPTED:
+        return _MARK[check.status]
+    call = missing(check)
+    return f"todo: {call} not attempted" if call else f"todo: {check.status}"
+
+
 def render(report: Report) -> str:
     lines = [f"{report.course}: grading {report.submission} (sandbox: {report.sandbox}; devices: {', '.join(report.devices)})"]
     lines += report.notes
     for topic in report.topics:
         lines += ["", f"{topic.title} [{topic.id}]  {topic.points:g}/{topic.max_points:g}  ({topic.cpu_s:.2f} s of CPU time)"]
         rows = [("check", "points", "status")]
-        rows += [(c.id + (" (hidden)" if c.hidden else ""), f"{c.points:g}/{c.max_points:g}", _MARK[c.status] + (f": {c.status}" if c.status == NOT_ATTEMPTED else "")) for c in topic.checks]
+        rows += [(c.id + (" (hidden)" if c.hidden else ""), f"{c.points:g}/{c.max_points:g}", _status(c)) for c in topic.checks]
         lines += _table(rows)
         if topic.error:
             lines += ["", textwrap.indent(topic.error, "  ! ")]
         failed = [c for c in topic.checks if c.status in (FAILED, ERROR) and c.message and not topic.error]
+        said = messages(topic)
         for check in failed:
-            lines += ["", f"  {check.id}: {check.title}", textwrap.indent(check.message.rstrip(), "    ")]
+            lines += ["", f"  {check.id}: {check.title}", textwrap.indent(said[check.id].rstrip(), "    ")]
             if check.mistake:
                 lines += [f"    -> known mistake: {check.mistake['id']}"]
         drawn = [(c.id, f["file"]) for c in topic.checks for f in c.figures if f.get("file")]
