@@ -9,6 +9,8 @@ submission.
 
 from __future__ import annotations
 
+import dataclasses
+
 import os
 import re
 import stat
@@ -24,6 +26,7 @@ __all__ = ["Submission", "Source", "MAX_SOURCE_BYTES", "SUFFIXES", "find_topic_f
 
 MAX_SOURCE_BYTES = 1 << 20
 SUFFIXES = (".py", ".ipynb")  # a module, or a notebook whose code cells are the module
+MAX_HELPERS = 32  # other modules of a submission's folder a topic may import
 MAX_DEPTH = 3  # students hand in exercises/, the repository around it, or a folder around that
 SKIPPED = ("checks", "__pycache__")  # a repository's public checks have the topics' file names
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")  # control characters; undecodable bytes (surrogates)
@@ -74,6 +77,12 @@ class Source:
     text: str | None
     problem: str | None
     missing: bool = False  # nothing submitted: "not attempted", not "failed"
+    helpers: tuple[tuple[str, str, str], ...] = ()  # (module, filename, text): the other .py files beside it, importable
+
+    @property
+    def code(self) -> bytes:
+        """All the code a worker grading this topic can run: what its hidden inputs are keyed by."""
+        return self.data + b"".join(b"\0" + module.encode() + b"\0" + text.encode() for module, _, text in self.helpers)
 
 
 @dataclass(frozen=True)
@@ -85,13 +94,13 @@ class Submission:
     def from_path(cls, path: Path, course: Course) -> Submission:
         """A folder (``<topic>.py`` or ``<topic>.ipynb`` per topic) or one such file."""
         if path.is_dir():
-            return cls(label=str(path), sources={t.id: _read_in(path, t.id) for t in course.topics})
+            return cls(label=str(path), sources={t.id: _with_helpers(_read_in(path, t.id), path) for t in course.topics})
         if not path.is_file():
             raise UsageError(f"{path}: no such file or folder")
         if path.suffix not in SUFFIXES or path.stem not in {t.id for t in course.topics}:
             known = ", ".join(f"{t.id}.py" for t in course.topics)
             raise UsageError(f"{path}: a submission file must be named after its topic ({known}, or .ipynb)")
-        return cls(label=str(path), sources={path.stem: _read(path.stem, path)})
+        return cls(label=str(path), sources={path.stem: _with_helpers(_read(path.stem, path), path.parent)})
 
     @classmethod
     def from_texts(cls, label: str, texts: dict[str, str]) -> Submission:
@@ -100,6 +109,27 @@ class Submission:
             label=label,
             sources={t: Source(t, f"{label}/{t}.py", s.encode(), s, None) for t, s in texts.items()},
         )
+
+
+def _with_helpers(source: Source, folder: Path) -> Source:
+    """The source with the other modules of its folder (``helpers.py``: what ``import helpers`` finds beside it), in
+    name order, as many as fit in MAX_HELPERS files and MAX_SOURCE_BYTES; links and files that are not UTF-8 are left out."""
+    if source.text is None:
+        return source
+    found: list[tuple[str, str, str]] = []
+    budget = MAX_SOURCE_BYTES
+    for file in sorted(folder.glob("*.py")):
+        if file.stem == source.topic or not file.stem.isidentifier() or len(found) == MAX_HELPERS:
+            continue
+        opened = _regular_file_bytes(file)
+        if opened is None or opened[1] > budget:
+            continue
+        try:
+            found.append((file.stem, str(file.resolve()), opened[0].decode("utf-8")))
+        except UnicodeDecodeError:
+            continue
+        budget -= opened[1]
+    return dataclasses.replace(source, helpers=tuple(found))
 
 
 def _read_in(folder: Path, topic: str) -> Source:

@@ -319,7 +319,7 @@ class Grader:
                                 outcomes[later.id][device] = _Outcome(ERROR, f"not graded: the machine was too busy to import {source.filename} ({_waited(starved, attempt + 1)}); {_BUSY}")
                             return None
                     assert worker is not None
-                    seed = check_seed(topic=topic.id, check=chk.id, hidden=hidden, public_seed=self.course.public_seed, secret=secret, submission=digest(source.data), fresh_public=fresh_public)
+                    seed = check_seed(topic=topic.id, check=chk.id, hidden=hidden, public_seed=self.course.public_seed, secret=secret, submission=digest(source.code), fresh_public=fresh_public)
                     outcome = self._run_check(chk, topic, reference, worker[0], device, seed, limits, attempt)
                     spent += outcome.cpu_s
                     if worker[0].dead:
@@ -340,7 +340,7 @@ class Grader:
     def _start(self, topic: Topic, source: Source, device: str, *, lifetime_cpu_s: float) -> tuple[tuple[Worker, int], str | None, WorkerTimeout | None]:
         """A worker with the submission's module loaded; else a problem to report, or how the machine starved it."""
         worker, slot = self._spawner.spawn(device=device, limits=topic.limits, hide=self._hide, lifetime_cpu_s=lifetime_cpu_s)
-        load = {"op": "load", "module": topic.id, "filename": source.filename, "source": source.text, "gpu_memory_mb": topic.limits.memory_mb if device == "cuda" else None}
+        load = {"op": "load", "module": topic.id, "filename": source.filename, "source": source.text, "helpers": [list(h) for h in source.helpers], "gpu_memory_mb": topic.limits.memory_mb if device == "cuda" else None}
         limits = topic.limits
         ready = False
         try:

@@ -9,6 +9,8 @@ grader: whatever comes back is validated and compared in the grading process.
 from __future__ import annotations
 
 import contextlib
+import importlib.abc
+import importlib.util
 import linecache
 import operator
 import os
@@ -114,16 +116,43 @@ def to_wire(value: Any, arrays: list[np.ndarray], depth: int = 0) -> dict[str, A
     return {"a": len(arrays) - 1}
 
 
+class _Helpers(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """The other modules of the submission's folder, served from the texts the grader sent (a strict worker sees no
+    file of the submission)."""
+
+    def __init__(self, sources: dict[str, tuple[str, str]]):
+        self.sources = sources  # module -> (filename, text)
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name not in self.sources:
+            return None
+        return importlib.util.spec_from_loader(name, self, origin=self.sources[name][0])
+
+    def create_module(self, spec: Any) -> None:
+        return None
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        filename, text = self.sources[module.__name__]
+        module.__file__ = filename
+        exec(compile(text, filename, "exec"), module.__dict__)  # noqa: S102 - the submission's own code
+
+
 class _Session:
     def __init__(self, device: str):
         self.device = device
         self.module: types.ModuleType | None = None
         self.step: int | None = None  # the program step in progress, named in error replies
+        self.files: set[str] = set()  # the submission's files: their frames are the ones a traceback shows
 
     # ---- loading -------------------------------------------------------------------------------------------------
 
-    def load(self, *, module: str, filename: str, source: str) -> None:
-        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    def load(self, *, module: str, filename: str, source: str, helpers: Sequence[Sequence[str]] = ()) -> None:
+        for name, path, text in [(module, filename, source), *helpers]:
+            linecache.cache[path] = (len(text), None, text.splitlines(True), path)
+            self.files.add(path)
+        served = {name: (path, text) for name, path, text in helpers if name not in sys.modules}
+        if served:
+            sys.meta_path.insert(0, _Helpers(served))  # first, as the script's own folder is first on sys.path
         mod = types.ModuleType(module)
         mod.__file__ = filename
         sys.modules[module] = mod
@@ -238,12 +267,12 @@ def _configure(device: str, threads: int, gpu_memory_mb: int | None) -> None:
         torch.use_deterministic_algorithms(True, warn_only=True)
 
 
-def _error(exc: BaseException, filename: str | None) -> dict[str, Any]:
+def _error(exc: BaseException, files: set[str]) -> dict[str, Any]:
     frames = traceback.extract_tb(exc.__traceback__)
-    own = [f for f in frames if filename and f.filename == filename]
+    own = [f for f in frames if f.filename in files]  # the submission's frames, its helper modules' included
     lines = traceback.format_list(own) if own else []
     text = "".join(lines) + "".join(traceback.format_exception_only(type(exc), exc))
-    where = {"line": own[-1].lineno, "file": filename} if own else None
+    where = {"line": own[-1].lineno, "file": own[-1].filename} if own else None
     return {
         "type": type(exc).__name__[:200],
         "message": str(exc)[:_MAX_TRACEBACK],
@@ -258,7 +287,6 @@ def serve(rfile: BinaryIO, wfile: BinaryIO, *, device: str = "cpu", threads: int
     # and would differ between one grading run and another.
     sys.argv[:] = [""]
     session = _Session(device)
-    filename = None
     while True:
         try:
             request, arrays = read_frame(rfile)
@@ -269,8 +297,7 @@ def serve(rfile: BinaryIO, wfile: BinaryIO, *, device: str = "cpu", threads: int
                 reply, out = {"ok": True}, []
             elif request["op"] == "load":
                 _configure(device, threads, request.get("gpu_memory_mb"))
-                filename = request["filename"]
-                session.load(module=request["module"], filename=filename, source=request["source"])
+                session.load(module=request["module"], filename=request["filename"], source=request["source"], helpers=request.get("helpers", ()))
                 reply, out = {"ok": True}, []
             elif request["op"] == "run":
                 # A check of a backward pass written by hand runs the student's code with torch's autodiff refused.
@@ -281,7 +308,7 @@ def serve(rfile: BinaryIO, wfile: BinaryIO, *, device: str = "cpu", threads: int
             else:
                 raise ValueError(f"unknown request {request['op']!r}")
         except BaseException as exc:  # noqa: BLE001 - SystemExit and friends from student code are answers too
-            reply, out = {"ok": False, "error": {**_error(exc, filename), "step": session.step}}, []
+            reply, out = {"ok": False, "error": {**_error(exc, session.files), "step": session.step}}, []
             if device == "cuda" and type(exc).__name__ == "OutOfMemoryError":
                 del exc  # its traceback holds the tensors; free them so that the next check has the memory back
                 sys.modules["torch"].cuda.empty_cache()

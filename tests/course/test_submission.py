@@ -69,3 +69,26 @@ def test_a_missing_file_is_not_attempted(grader, tmp_path: Path):
     result = grader.grade(Submission.from_path(tmp_path, grader.course), topics=["information"]).topics[0]
     assert {c.status for c in result.checks} == {NOT_ATTEMPTED} and "not found" in result.error
     assert not os.listdir(tmp_path)
+
+
+# ---- the other modules of a submission's folder ----------------------------------------------------------------------
+
+def test_a_topic_imports_its_folders_helper_modules_and_tracebacks_show_their_lines(grader, tmp_path: Path):
+    (tmp_path / "logs.py").write_text("import numpy as np\n\n\ndef plogp(p):\n    return p * np.log(p, where=p > 0)\n")
+    (tmp_path / "broken_helper.py").write_text("def boom():\n    return 1 / 0\n")
+    (tmp_path / "information.py").write_text(REFERENCE + "\nfrom broken_helper import boom\n\n\ndef cross_entropy(p, q):\n    return boom()\n")
+    submission = Submission.from_path(tmp_path, grader.course)
+    assert [h[0] for h in submission.sources["information"].helpers] == ["broken_helper", "logs"]
+    result = grader.grade(submission, topics=["information"]).topics[0]
+    check = next(c for c in result.checks if c.id == "cross_entropy")
+    assert check.status == FAILED
+    assert f'File "{tmp_path / "broken_helper.py"}", line 2, in boom' in check.message and "return 1 / 0" in check.message
+    assert next(c for c in result.checks if c.id == "entropy").status == PASSED
+
+
+def test_helper_modules_are_part_of_what_seeds_the_hidden_inputs(tmp_path: Path, course):
+    (tmp_path / "information.py").write_text(REFERENCE)
+    before = Submission.from_path(tmp_path, course).sources["information"].code
+    (tmp_path / "helpers.py").write_text("X = 1\n")
+    after = Submission.from_path(tmp_path, course).sources["information"]
+    assert after.data == before and after.code != before  # a helper changed: other inputs
