@@ -12,7 +12,7 @@ import inspect
 import pytest
 
 from autograder.course.config import load_course
-from autograder.engine.checks import USES_AUTOGRAD, checks_in
+from autograder.engine.checks import MODIFIES_INPUT, USES_AUTOGRAD, USES_LIBRARY, checks_in
 from autograder.engine.compare import Mistake
 from autograder.engine.results import FAILED, NOT_ATTEMPTED, PASSED
 
@@ -60,13 +60,32 @@ def test_reference_docstring_examples_hold(topic: str):
     assert doctest.testmod(importlib.import_module(f"solutions.{topic}"), raise_on_error=False).failed == 0
 
 
+def _all_checks(topic: str) -> list:
+    modules = [importlib.import_module(f"checks.public.{topic}")]
+    if (ROOT / "checks" / "hidden" / f"{topic}.py").is_file():
+        modules.append(importlib.import_module(f"checks.hidden.{topic}"))
+    return [c for m in modules for c in checks_in(m)]
+
+
 @pytest.mark.parametrize("topic", TOPICS)
 def test_every_mistake_the_checks_name_has_a_submission(topic: str):
     checks = importlib.import_module(f"checks.public.{topic}")
     declared = {m.id for m in vars(checks).values() if isinstance(m, Mistake)}
-    if not all(c.autograd for c in checks_in(checks)):  # a check that refuses autograd names its use
+    if not all(c.autograd for c in _all_checks(topic)):  # a check that refuses autograd names its use
         declared.add(USES_AUTOGRAD.id)
-    assert declared == {k.mistake for k in KNOWN[topic].values()}
+    if any(c.forbid for c in _all_checks(topic)):  # a check that forbids library code names its use
+        declared.add(USES_LIBRARY.id)
+    known = {k.mistake for k in KNOWN[topic].values()}
+    # The worker names an input changed in place in every topic; a topic's table shows it where students make it.
+    assert declared <= known and known - declared <= {MODIFIES_INPUT.id}
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_the_stub_lists_the_library_code_each_check_forbids(topic: str):
+    stub = importlib.import_module(f"exercises.{topic}")
+    docstrings = " ".join(inspect.getdoc(o) or "" for o in [stub, *vars(stub).values()] if inspect.ismodule(o) or inspect.isfunction(o) or inspect.isclass(o))
+    unlisted = {name for c in _all_checks(topic) for name in c.forbid if name not in docstrings}
+    assert not unlisted, f"exercises/{topic}.py does not tell students they may not use {', '.join(sorted(unlisted))}"
 
 
 @pytest.mark.parametrize("topic, name", [(topic, name) for topic in TOPICS for name in sorted(KNOWN[topic])])
