@@ -60,7 +60,8 @@ class _Rules:
             pass
         name = self.codes.get(code)
         if name is None and code.co_name != "<module>":  # importing a module is not using it
-            name = next((m for m in self.modules if module == m or module.startswith(m + ".")), None)
+            if any(module == m or module.startswith(m + ".") for m in self.modules):
+                name = f"{module}.{code.co_qualname}"  # the function reached, not just the module ruled out
         self._decided[code] = name
         return name
 

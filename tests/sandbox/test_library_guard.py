@@ -34,7 +34,7 @@ ROUTES = [
     pytest.param(_by_name, "torch.nn.functional.conv2d", id="looked-up-by-name"),
     pytest.param(_caught, "torch.nn.functional.conv2d", id="the-code-carries-on-afterwards"),
     pytest.param(lambda: np.convolve([1.0, 2.0], [3.0]), "numpy.convolve", id="dispatching-numpy-function"),
-    pytest.param(lambda: torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1), "torch.optim", id="anything-in-a-module"),
+    pytest.param(lambda: torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1), r"torch\.optim\.sgd\.SGD\.__init__", id="anything-in-a-module"),
     pytest.param(lambda: sys.setprofile(None), "the grader's watch for forbidden library code was removed", id="guard-removed"),
 ]
 
