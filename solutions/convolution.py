@@ -6,8 +6,10 @@ kernel h of length k:
     convolution        (f * h)[u] = sum_t f[t] h[u - t] = sum_j h[j] f[u - j]
     cross-correlation  xcorr(f, h)[u] = sum_j h[j] f[u + j]          (a sliding inner product)
 
-Convolution flips the kernel and cross-correlation does not, so xcorr(f, h) = f * h_rev with h_rev[j] = h[-j]; the
-two agree only for symmetric kernels. Convolution is commutative and associative, cross-correlation is neither.
+Convolution flips the kernel and cross-correlation does not: xcorr(f, h)[u] = (f * h_rev)[u + k - 1] with the kernel
+reversed, h_rev[j] = h[k - 1 - j] (h[::-1]; not Python's h[-j], which wraps around to h[k - j]). So
+xcorr1d(f, h, mode) == conv1d(f, h[::-1], mode), and the two agree only for symmetric kernels. Convolution is
+commutative and associative, cross-correlation is neither.
 Deep-learning "convolution" layers (torch.nn.Conv2d, F.conv2d) compute cross-correlation.
 
 Convolution is linear and shift-invariant: shifting f shifts f * h by the same amount. Conversely, every linear
@@ -22,9 +24,14 @@ Border handling, for 1-D modes: 'full' keeps every overlap (n + k - 1 outputs), 
 (n - k + 1), 'same' pads f with zeros to keep n outputs (conv1d states where the padding goes).
 
 The 1-D functions take array-likes and return float64 numpy arrays. conv2d takes and returns torch tensors so that
-autograd can differentiate it; conv2d_backward is its backward pass written by hand in numpy. Everything is built
-from the definitions: np.convolve, np.correlate, scipy.signal and F.conv1d / F.conv2d are what these functions must
-agree with, not parts of them.
+autograd can differentiate it; conv2d_backward is its backward pass written by hand in numpy (no autograd).
+
+Everything is built from the definitions: library convolutions are what these functions must agree with, not parts
+of them. Not allowed in any function of this topic (the grader notices a use however it is reached, nn.Conv2d and
+np.polymul included): numpy.convolve, numpy.correlate, scipy.signal, scipy.ndimage, torch.nn.functional.conv1d,
+torch.nn.functional.conv2d, torch.nn.functional.conv3d, torch.nn.functional.conv_transpose1d,
+torch.nn.functional.conv_transpose2d, torch.convolution, torch.nn.grad. Allowed: numpy.fft, F.pad, Tensor.unfold,
+F.unfold, einsum, np.lib.stride_tricks.sliding_window_view and the like.
 """
 
 from __future__ import annotations
@@ -90,10 +97,15 @@ def conv1d(f: np.ndarray, h: np.ndarray, mode: str = "full") -> np.ndarray:
     - 'valid': windows that lie inside f, full[k - 1 : n] (length n - k + 1, needs n >= k).
     - 'same':  length n. Convention (this is what is graded): pad f with (k - 1) // 2 zeros on the left and
       k // 2 on the right, then take the 'valid' output; that is full[k // 2 : k // 2 + n]. For odd k the padding
-      is symmetric and this equals np.convolve(f, h, 'same'). For even k it is torch's padding='same', and it
-      starts one sample later than np.convolve(f, h, 'same'), which is full[(k - 1) // 2 : (k - 1) // 2 + n].
+      is symmetric and, for k <= n, this equals np.convolve(f, h, 'same') (which returns max(n, k) samples, so
+      not for k > n). For even k it is torch's padding='same', and it starts one sample later than
+      np.convolve(f, h, 'same'), which is full[(k - 1) // 2 : (k - 1) // 2 + n] for k <= n.
 
     For every mode, conv1d(f, h, mode) == xcorr1d(f, h[::-1], mode).
+
+    Not allowed: numpy.convolve, numpy.correlate, scipy.signal, scipy.ndimage, torch.nn.functional.conv1d,
+    torch.nn.functional.conv2d, torch.nn.functional.conv3d, torch.nn.functional.conv_transpose1d,
+    torch.nn.functional.conv_transpose2d, torch.convolution, torch.nn.grad (see the module docstring).
 
     Args:
         f: the signal, 1-D array-like of length n >= 1, converted to float64.
@@ -135,6 +147,10 @@ def xcorr1d(f: np.ndarray, h: np.ndarray, mode: str = "full") -> np.ndarray:
 
     xcorr1d(f, h, mode) == conv1d(f, h[::-1], mode): correlating with h is convolving with h reversed.
 
+    Not allowed: numpy.convolve, numpy.correlate, scipy.signal, scipy.ndimage, torch.nn.functional.conv1d,
+    torch.nn.functional.conv2d, torch.nn.functional.conv3d, torch.nn.functional.conv_transpose1d,
+    torch.nn.functional.conv_transpose2d, torch.convolution, torch.nn.grad (see the module docstring).
+
     Args:
         f: the signal, 1-D array-like of length n >= 1, converted to float64.
         h: the kernel, 1-D array-like of length k >= 1, converted to float64.
@@ -165,6 +181,10 @@ def output_size(n: int, k: int, stride: int = 1, padding: int = 0, dilation: int
     The input padded by p zeros on each side has n + 2p samples; a kernel of k taps spaced d apart covers
     d (k - 1) + 1 of them; the window starts at 0, s, 2s, ... as long as it fits. This is the size that
     F.conv1d / F.conv2d (per axis) produce.
+
+    Not allowed: numpy.convolve, numpy.correlate, scipy.signal, scipy.ndimage, torch.nn.functional.conv1d,
+    torch.nn.functional.conv2d, torch.nn.functional.conv3d, torch.nn.functional.conv_transpose1d,
+    torch.nn.functional.conv_transpose2d, torch.convolution, torch.nn.grad (see the module docstring).
 
     Args:
         n: input length, >= 1.
@@ -222,7 +242,11 @@ def conv2d(
     where xp is x with p_h zero rows above and below and p_w zero columns left and right, s is the stride and d
     the dilation. The output is output_size(H, kh, s_h, p_h, d_h) by output_size(W, kw, s_w, p_w, d_w). Equals
     F.conv2d(x, w, b, stride, padding, dilation) (groups = 1). It is built from differentiable torch operations
-    (F.pad, unfold, einsum, ...; not F.conv2d), so autograd gives the gradients with respect to x, w and b.
+    (F.pad, Tensor.unfold, einsum, ...), so autograd gives the gradients with respect to x, w and b.
+
+    Not allowed: numpy.convolve, numpy.correlate, scipy.signal, scipy.ndimage, torch.nn.functional.conv1d,
+    torch.nn.functional.conv2d, torch.nn.functional.conv3d, torch.nn.functional.conv_transpose1d,
+    torch.nn.functional.conv_transpose2d, torch.convolution, torch.nn.grad (see the module docstring).
 
     Args:
         x: input batch, shape (N, C, H, W), any floating dtype and device.
@@ -280,6 +304,10 @@ def conv_matrix(h: np.ndarray, n: int) -> np.ndarray:
     T.T @ g == xcorr1d(g, h, 'valid') for g of length n + k - 1, which is why the backward pass of a convolution
     is a correlation with the same kernel.
 
+    Not allowed: numpy.convolve, numpy.correlate, scipy.signal, scipy.ndimage, torch.nn.functional.conv1d,
+    torch.nn.functional.conv2d, torch.nn.functional.conv3d, torch.nn.functional.conv_transpose1d,
+    torch.nn.functional.conv_transpose2d, torch.convolution, torch.nn.grad (see the module docstring).
+
     Args:
         h: the kernel, 1-D array-like of length k >= 1, converted to float64.
         n: length of the signals T acts on, >= 1.
@@ -318,12 +346,18 @@ def fft_conv1d(f: np.ndarray, h: np.ndarray) -> np.ndarray:
     m - 1 wrap around onto the start. The linear convolution has n + k - 1 outputs, so both signals are zero-padded
     to m = n + k - 1 before the transform; then nothing wraps. Cost O(m log m) instead of O(n k).
 
+    Not allowed: numpy.convolve, numpy.correlate, scipy.signal, scipy.ndimage, torch.nn.functional.conv1d,
+    torch.nn.functional.conv2d, torch.nn.functional.conv3d, torch.nn.functional.conv_transpose1d,
+    torch.nn.functional.conv_transpose2d, torch.convolution, torch.nn.grad (see the module docstring).
+
     Args:
         f: the signal, 1-D array-like of length n >= 1, converted to float64.
         h: the kernel, 1-D array-like of length k >= 1, converted to float64.
 
     Returns:
-        A float64 array of length n + k - 1, equal to conv1d(f, h, 'full') up to rounding (~1e-15 relative).
+        A float64 array of length n + k - 1, equal to conv1d(f, h, 'full') up to rounding errors of about 1e-15
+        times the largest |output|: relative to that, not to each entry, so an output near 0 can be off by as much
+        (fft_conv1d([1, 2, 3], [1, -2, 1])[2] is about 4e-16 in size where conv1d gives 0).
 
     Raises:
         ValueError: f or h is not 1-D or is empty.
@@ -364,6 +398,10 @@ def conv2d_backward(
     convolution of dy with w (a transposed convolution). Inputs that no window reaches (when s does not divide
     H + 2p - kh) get zero gradient.
 
+    Not allowed: numpy.convolve, numpy.correlate, scipy.signal, scipy.ndimage, torch.nn.functional.conv1d,
+    torch.nn.functional.conv2d, torch.nn.functional.conv3d, torch.nn.functional.conv_transpose1d,
+    torch.nn.functional.conv_transpose2d, torch.convolution, torch.nn.grad and torch.autograd.
+
     Args:
         dy: upstream gradient, shape (N, O, H_out, W_out) = the shape of y.
         x: input, shape (N, C, H, W).
@@ -401,12 +439,13 @@ def conv2d_backward(
     (N, _, H, W), (O, _, kh, kw), s, p = x.shape, w.shape, stride, padding
     if kh > H + 2 * p or kw > W + 2 * p:
         raise ValueError(f"conv2d_backward: kernel {kh}x{kw} is larger than the padded input {H + 2 * p}x{W + 2 * p}")
+    # Whole windows only: a window that would stick out of the padded input is not an output.
+    H_out, W_out = (H + 2 * p - kh) // s + 1, (W + 2 * p - kw) // s + 1
+    if dy.shape != (N, O, H_out, W_out):
+        raise ValueError(f"conv2d_backward: dy must have the shape of y, {(N, O, H_out, W_out)}, got {dy.shape}")
     xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
     # The windows the forward pass used: (N, C, H_out, W_out, kh, kw).
     win = np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::s, ::s]
-    H_out, W_out = win.shape[2], win.shape[3]
-    if dy.shape != (N, O, H_out, W_out):
-        raise ValueError(f"conv2d_backward: dy must have the shape of y, {(N, O, H_out, W_out)}, got {dy.shape}")
 
     db = dy.sum(axis=(0, 2, 3))
     dw = np.einsum("noij,ncijae->ocae", dy, win)
@@ -423,7 +462,7 @@ def conv2d_backward(
 
 
 def receptive_field(layers: Sequence[tuple[int, int]]) -> int:
-    """Receptive field, in input samples, of one unit of the last layer of a stack of convolutions (one axis).
+    """Receptive field of one unit of the last layer of a stack of convolutions (one axis), in input samples.
 
     Layer l has kernel size k_l and stride s_l (dilation 1). Neighbouring units of layer l - 1 are
     J_l = prod_{i<l} s_i input samples apart (the "jump"), and a unit of layer l sees k_l of them, which widens the
@@ -431,8 +470,14 @@ def receptive_field(layers: Sequence[tuple[int, int]]) -> int:
 
         r = 1 + sum_l (k_l - 1) prod_{i<l} s_i
 
-    The last layer's stride does not enter. Padding does not change r (units near the border see zeros for part
-    of it). For 2-D layers apply it per axis.
+    r is a span: from the first to the last input sample the unit depends on. It need not see every sample in
+    between: where a layer's stride exceeds its kernel, the field has gaps. The last layer's stride does not
+    enter. Padding does not change r (units near the border see zeros for part of it). For 2-D layers apply it
+    per axis.
+
+    Not allowed: numpy.convolve, numpy.correlate, scipy.signal, scipy.ndimage, torch.nn.functional.conv1d,
+    torch.nn.functional.conv2d, torch.nn.functional.conv3d, torch.nn.functional.conv_transpose1d,
+    torch.nn.functional.conv_transpose2d, torch.convolution, torch.nn.grad (see the module docstring).
 
     Args:
         layers: (kernel_size, stride) pairs, tuples or lists of ints >= 1, first layer first. No layers gives 1.
@@ -448,6 +493,8 @@ def receptive_field(layers: Sequence[tuple[int, int]]) -> int:
         21
         >>> receptive_field([[3, 1], [3, 1], [3, 1]])  # three 3-tap layers, stride 1
         7
+        >>> receptive_field([(1, 2), (2, 1)])  # inputs 0 and 2: a span of 3 with a gap at 1
+        3
     """
     r, jump = 1, 1
     for i, layer in enumerate(layers):

@@ -11,8 +11,10 @@ import torch
 import torch.nn.functional as F
 
 from autograder.course.submission import Submission
-from autograder.engine.results import NOT_ATTEMPTED, without_timings
+from autograder.engine.checks import Trial
+from autograder.engine.results import NOT_ATTEMPTED, PASSED, without_timings
 from autograder.reports.renderers import render
+from checks.public.convolution import layer_strata, output_size_strata
 from solutions import convolution as ref
 
 from conftest import ROOT, grade_source
@@ -48,6 +50,84 @@ def test_hidden_inputs_depend_on_the_submission(grader):
     public_a = next(c.message for c in a.checks if c.id == "conv1d_full")
     public_b = next(c.message for c in b.checks if c.id == "conv1d_full")
     assert hidden_a != hidden_b and public_a == public_b
+
+
+# ---- partial credit: a layer without an optional feature loses only that feature's checks ---------------------
+
+# Layers as students write them, appended to the reference (the later definition wins). Each validates like the
+# reference (output_size raises ValueError when the kernel does not fit), so only the missing feature can cost.
+WITHOUT_DILATION = '''
+def conv2d(x, w, b=None, stride=1, padding=0):
+    """CS231n-style: no dilation keyword, one int per hyper-parameter."""
+    if not isinstance(stride, int) or not isinstance(padding, int):
+        raise NotImplementedError("stride and padding are ints here")
+    if b is not None and tuple(b.shape) != (w.shape[0],):
+        raise ValueError("b must have shape (O,)")
+    output_size(x.shape[2], w.shape[2], stride, padding)
+    output_size(x.shape[3], w.shape[3], stride, padding)
+    win = F.pad(x, (padding,) * 4).unfold(2, w.shape[2], stride).unfold(3, w.shape[3], stride)
+    y = torch.einsum("ncijae,ocae->noij", win, w)
+    return y if b is None else y + b[:, None, None]
+'''
+INT_DILATION_ONLY = '''
+_reference_conv2d = conv2d
+
+
+def conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
+    """Per-axis pairs for stride and padding, and no dilation yet."""
+    if dilation != 1:
+        raise NotImplementedError("dilation")
+    return _reference_conv2d(x, w, b, stride, padding)
+'''
+CONV2D_CHECKS = ["conv2d_forward_grad", "conv2d_dilation", "conv2d_per_axis", "conv2d_dilation_per_axis", "conv2d_contract", "hidden_conv2d", "hidden_conv2d_dilation", "hidden_conv2d_per_axis"]
+
+
+@pytest.mark.parametrize(
+    "layer, loses",
+    [
+        (WITHOUT_DILATION, {"conv2d_dilation", "conv2d_per_axis", "conv2d_dilation_per_axis", "hidden_conv2d_dilation", "hidden_conv2d_per_axis"}),
+        (INT_DILATION_ONLY, {"conv2d_dilation", "conv2d_dilation_per_axis", "hidden_conv2d_dilation"}),
+    ],
+    ids=["no-dilation-no-pairs", "pairs-no-dilation"],
+)
+def test_a_missing_conv2d_feature_costs_only_its_own_checks(grader, layer: str, loses: set[str]):
+    source = (ROOT / "solutions" / "convolution.py").read_text() + layer
+    result = grade_source(grader, source, checks=CONV2D_CHECKS)
+    assert {c.id for c in result.checks if c.status != PASSED} == loses
+
+
+class _Draws:
+    """Just enough of a Trial for the strata helpers: its rng."""
+
+    def __init__(self, seed: int):
+        self.rng = np.random.default_rng(seed)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_corner_strata_hold_whatever_the_draw(seed: int):
+    """Every draw has padding 0, batch 1, a kernel as large as the padded input, a stride that does not divide, and
+    sizes where round(1 + e/s) and round(e/s) + 1 each exceed floor(e/s) + 1 (e = H + 2p - k)."""
+    trial: Trial = _Draws(seed)  # type: ignore[assignment]
+
+    def rounded_up(excess: int, s: int) -> set[str]:
+        floor = excess // s + 1
+        return {name for name, size in (("round(1 + e/s)", round(1 + excess / s)), ("round(e/s) + 1", round(excess / s) + 1)) if size != floor}
+
+    layers = output_size_strata(trial)
+    assert all(ref.output_size(*layer) >= 1 for layer in layers)
+    assert set().union(*(rounded_up(n + 2 * p - d * (k - 1) - 1, s) for n, k, s, p, d in layers)) == {"round(1 + e/s)", "round(e/s) + 1"}
+    assert any(p == 0 for _, _, _, p, _ in layers) and any(ref.output_size(*layer) == 1 and layer[4] > 1 for layer in layers)
+
+    strata = layer_strata(trial)
+    for x_shape, w_shape, s, p, rounding in strata:
+        excess = [x_shape[i] + 2 * p - w_shape[i] for i in (2, 3)]
+        assert min(excess) >= 0 and min(w_shape[2:]) >= 2
+        assert bool(set().union(*(rounded_up(e, s) for e in excess))) == rounding
+    assert set().union(*(rounded_up(x[2] + 2 * p - w[2], s) for x, w, s, p, _ in strata)) == {"round(1 + e/s)", "round(e/s) + 1"}
+    (x0, w0, _, p0, _), (x1, w1, s1, p1, _) = strata[:2]
+    assert x0[0] == 1 and x0[2] == w0[2] and p0 == 0 and (w0[2] % 2, w0[3] % 2) == (0, 1)  # batch 1, as tall as x
+    assert p1 == 0 and (x1[2] - w1[2]) % s1 and (x1[3] - w1[3]) % s1  # a stride that does not divide
+    assert all(x[0] == 2 for x, *_ in strata[1:])  # where db averaged over the batch shows
 
 
 # ---- the reference against the libraries it must agree with -----------------------------------------------------
