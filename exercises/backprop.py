@@ -98,10 +98,15 @@ class Value:
         raise NotImplementedError
 
     def __pow__(self, k: float) -> "Value":
-        """self ** k for a constant k; d/dself = k self**(k-1).
+        """self ** k for a constant k; d/dself = k self**(k-1), which is 0 for k = 0 (even at self = 0).
+
+        Real powers only: a negative self needs an integer k (Python's float ** would return a complex number).
 
         Raises:
             TypeError: k is not an int or float (a Value exponent is not supported).
+            ValueError: self is negative and k is not an integer.
+            ZeroDivisionError: self is 0 and k < 0 (0 ** k is infinite), or 0 < k < 1 (the derivative k 0**(k-1) is
+                infinite: raised by the operation or by backward(), whichever computes it).
         """
         raise NotImplementedError
 
@@ -140,7 +145,7 @@ def backward_graph(forward_graph: list[dict[str, Any]]) -> tuple[dict[tuple[str,
         {"name": "x", "op": "input", "value": 1.5}
         {"name": "a", "op": "mul", "inputs": ["x", "w"]}          add, sub, mul, div (two inputs, in order)
         {"name": "t", "op": "tanh", "inputs": ["a"]}              neg, exp, log, tanh, relu (one input)
-        {"name": "p", "op": "pow", "inputs": ["a"], "exponent": 3}
+        {"name": "p", "op": "pow", "inputs": ["a"], "exponent": 3}       d/da = k a**(k-1), 0 for k = 0 (even at a = 0)
 
     The backward graph is built as the cheat sheet describes, starting from L and going backward:
 
@@ -158,7 +163,11 @@ def backward_graph(forward_graph: list[dict[str, Any]]) -> tuple[dict[tuple[str,
         ``edges`` is the set of (source, target) pairs, a forward node written ("node", name).
 
     Raises:
-        ValueError: the graph is not a non-empty list of such nodes in topological order with unique names.
+        ValueError: the graph is not a non-empty list of such nodes in topological order with unique names, or a
+            value is not a real number: the log of a value <= 0, or a negative base with a non-integer exponent
+            (Python's float ** would return a complex number).
+        ZeroDivisionError: a division by 0, or a pow node at 0 with k < 0 (its value is infinite) or with 0 < k < 1
+            on a path to L (its local partial is).
 
     >>> values, edges = backward_graph([{"name": "x", "op": "input", "value": 2.0},
     ...                                 {"name": "L", "op": "mul", "inputs": ["x", "x"]}])
@@ -239,7 +248,9 @@ def mlp_backward(
 ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Loss and parameter gradients of a two-layer classifier, forward and backward by hand:
 
-        H = relu(X W1^T + b1),   logits = H W2^T + b2,   L = mean softmax cross-entropy(logits, targets).
+        H = relu(X W1^T + b1),   logits = H W2^T + b2,   L = mean softmax cross-entropy(logits, targets),
+
+    with M hidden units (H has shape (N, M)).
 
     The backward pass chains the layer backwards above: dlogits, then (dH, dW2, db2) through the second linear
     layer, dA = relu_backward(dH, A) at the pre-activation A = X W1^T + b1, then (dX, dW1, db1).
@@ -247,8 +258,8 @@ def mlp_backward(
     Args:
         X: inputs, shape (N, D) with N >= 1.
         targets: integer class indices, shape (N,), in [0, C).
-        W1, b1: first layer, shapes (H, D) and (H,).
-        W2, b2: second layer, shapes (C, H) and (C,).
+        W1, b1: first layer, shapes (M, D) and (M,).
+        W2, b2: second layer, shapes (C, M) and (C,).
 
     Returns:
         (loss, dW1, db1, dW2, db2): the loss as a float, then float64 arrays of the parameters' shapes.

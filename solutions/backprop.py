@@ -28,6 +28,16 @@ import numpy as np
 __all__ = ["Value", "backward_graph", "linear_backward", "relu_backward", "softmax_cross_entropy_backward", "mlp_backward"]
 
 
+def _power(a: float, k: float) -> float:
+    if a < 0 and not float(k).is_integer():
+        raise ValueError(f"{a!r} ** {k!r}: a negative base needs an integer exponent (the real power is undefined)")
+    return a**k
+
+
+def _power_partial(a: float, k: float) -> float:
+    return 0.0 if k == 0 else k * a ** (k - 1)  # k = 0: a constant, also at a = 0 (where a ** -1 would divide by 0)
+
+
 class Value:
     """A scalar that remembers how it was computed, so that ``backward()`` can apply the chain rule in reverse.
 
@@ -117,14 +127,19 @@ class Value:
         return self._result(-self.data, (self,), (-1.0,))
 
     def __pow__(self, k: float) -> "Value":
-        """self ** k for a constant k; d/dself = k self**(k-1).
+        """self ** k for a constant k; d/dself = k self**(k-1), which is 0 for k = 0 (even at self = 0).
+
+        Real powers only: a negative self needs an integer k (Python's float ** would return a complex number).
 
         Raises:
             TypeError: k is not an int or float (a Value exponent is not supported).
+            ValueError: self is negative and k is not an integer.
+            ZeroDivisionError: self is 0 and k < 0 (0 ** k is infinite), or 0 < k < 1 (the derivative k 0**(k-1) is
+                infinite: raised by the operation or by backward(), whichever computes it).
         """
         if isinstance(k, (Value, bool)) or not isinstance(k, (int, float)):
             raise TypeError(f"Value ** k: k must be an int or float, got {type(k).__name__}")
-        return self._result(self.data**k, (self,), (k * self.data ** (k - 1),))
+        return self._result(_power(self.data, k), (self,), (_power_partial(self.data, k),))
 
     def exp(self) -> "Value":
         """e**self; d/dself = e**self."""
@@ -179,7 +194,7 @@ _OPS: dict[str, tuple[int, Callable[..., float], Callable[..., tuple[float, ...]
     "mul": (2, lambda a, b, k: a * b, lambda a, b, k: (b, a)),
     "div": (2, lambda a, b, k: a / b, lambda a, b, k: (1.0 / b, -a / b**2)),
     "neg": (1, lambda a, k: -a, lambda a, k: (-1.0,)),
-    "pow": (1, lambda a, k: a**k, lambda a, k: (k * a ** (k - 1),)),
+    "pow": (1, lambda a, k: _power(a, k), lambda a, k: (_power_partial(a, k),)),
     "exp": (1, lambda a, k: math.exp(a), lambda a, k: (math.exp(a),)),
     "log": (1, lambda a, k: math.log(a), lambda a, k: (1.0 / a,)),
     "tanh": (1, lambda a, k: math.tanh(a), lambda a, k: (1.0 - math.tanh(a) ** 2,)),
@@ -218,7 +233,7 @@ def backward_graph(forward_graph: list[dict[str, Any]]) -> tuple[dict[tuple[str,
         {"name": "x", "op": "input", "value": 1.5}
         {"name": "a", "op": "mul", "inputs": ["x", "w"]}          add, sub, mul, div (two inputs, in order)
         {"name": "t", "op": "tanh", "inputs": ["a"]}              neg, exp, log, tanh, relu (one input)
-        {"name": "p", "op": "pow", "inputs": ["a"], "exponent": 3}
+        {"name": "p", "op": "pow", "inputs": ["a"], "exponent": 3}       d/da = k a**(k-1), 0 for k = 0 (even at a = 0)
 
     The backward graph is built as the cheat sheet describes, starting from L and going backward:
 
@@ -236,7 +251,11 @@ def backward_graph(forward_graph: list[dict[str, Any]]) -> tuple[dict[tuple[str,
         ``edges`` is the set of (source, target) pairs, a forward node written ("node", name).
 
     Raises:
-        ValueError: the graph is not a non-empty list of such nodes in topological order with unique names.
+        ValueError: the graph is not a non-empty list of such nodes in topological order with unique names, or a
+            value is not a real number: the log of a value <= 0, or a negative base with a non-integer exponent
+            (Python's float ** would return a complex number).
+        ZeroDivisionError: a division by 0, or a pow node at 0 with k < 0 (its value is infinite) or with 0 < k < 1
+            on a path to L (its local partial is).
 
     >>> values, edges = backward_graph([{"name": "x", "op": "input", "value": 2.0},
     ...                                 {"name": "L", "op": "mul", "inputs": ["x", "x"]}])
@@ -373,7 +392,9 @@ def mlp_backward(
 ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Loss and parameter gradients of a two-layer classifier, forward and backward by hand:
 
-        H = relu(X W1^T + b1),   logits = H W2^T + b2,   L = mean softmax cross-entropy(logits, targets).
+        H = relu(X W1^T + b1),   logits = H W2^T + b2,   L = mean softmax cross-entropy(logits, targets),
+
+    with M hidden units (H has shape (N, M)).
 
     The backward pass chains the layer backwards above: dlogits, then (dH, dW2, db2) through the second linear
     layer, dA = relu_backward(dH, A) at the pre-activation A = X W1^T + b1, then (dX, dW1, db1).
@@ -381,8 +402,8 @@ def mlp_backward(
     Args:
         X: inputs, shape (N, D) with N >= 1.
         targets: integer class indices, shape (N,), in [0, C).
-        W1, b1: first layer, shapes (H, D) and (H,).
-        W2, b2: second layer, shapes (C, H) and (C,).
+        W1, b1: first layer, shapes (M, D) and (M,).
+        W2, b2: second layer, shapes (C, M) and (C,).
 
     Returns:
         (loss, dW1, db1, dW2, db2): the loss as a float, then float64 arrays of the parameters' shapes.
@@ -398,7 +419,7 @@ def mlp_backward(
     X, W1, W2 = _matrix(X, "X", "mlp_backward"), _matrix(W1, "W1", "mlp_backward"), _matrix(W2, "W2", "mlp_backward")
     b1, b2 = np.asarray(b1, dtype=np.float64), np.asarray(b2, dtype=np.float64)
     if X.shape[0] == 0 or W1.shape[1] != X.shape[1] or b1.shape != (W1.shape[0],) or W2.shape[1] != W1.shape[0] or b2.shape != (W2.shape[0],):
-        raise ValueError(f"mlp_backward: expected X (N>=1, D), W1 (H, D), b1 (H,), W2 (C, H), b2 (C,); got X {X.shape}, W1 {W1.shape}, b1 {b1.shape}, W2 {W2.shape}, b2 {b2.shape}")
+        raise ValueError(f"mlp_backward: expected X (N>=1, D), W1 (M, D), b1 (M,), W2 (C, M), b2 (C,); got X {X.shape}, W1 {W1.shape}, b1 {b1.shape}, W2 {W2.shape}, b2 {b2.shape}")
     A = X @ W1.T + b1
     H = np.maximum(A, 0.0)
     logits = H @ W2.T + b2

@@ -8,8 +8,8 @@ import re
 import numpy as np
 import pytest
 
-from autograder.engine.results import FAILED, PASSED
-from checks.public.backprop import EACH_OP_GRAPH, EACH_OP_NAMES, PUBLIC_GRAPH, PUBLIC_NAMES, expected_backward_graph, forward_graph, random_graph, torch_graph
+from autograder.engine.results import FAILED, NOT_ATTEMPTED, PASSED
+from checks.public.backprop import EACH_OP_GRAPH, EACH_OP_NAMES, PUBLIC_GRAPH, PUBLIC_NAMES, UNITS, expected_backward_graph, forward_graph, random_graph, torch_graph, unit_of
 from solutions import backprop as ref
 
 from conftest import ROOT, grade_source, statuses
@@ -18,12 +18,13 @@ from mistakes import known_mistakes
 TOPIC = "backprop"
 REFERENCE = (ROOT / "solutions" / f"{TOPIC}.py").read_text()
 KNOWN = known_mistakes(TOPIC)
-VALUE_CHECKS = {"value_forward", "value_ops_backward", "value_fan_out", "value_graphs", "value_contract", "hidden_value_graphs"}
+VALUE_CHECKS = {f"value_{unit.strip('_')}" for unit in UNITS} | {"value_forward", "value_pow_contract", "value_contract", "value_fan_out", "value_graphs", "hidden_value_graphs"}
 
 GRAPHS = [
     pytest.param(dict(leaves=2, ops=8, recent=0.3, dead=1), id="shallow-wide"),
     pytest.param(dict(leaves=3, ops=20, recent=0.9), id="deep"),
     pytest.param(dict(leaves=4, ops=30, recent=0.5, dead=2, constants=False), id="no-constants-dead-branches"),
+    pytest.param(dict(leaves=3, ops=20, recent=0.5, dead=1, units=("__sub__", "__mul__", "__rsub__", "__pow__", "exp", "relu"), corners=("relu", "pow")), id="some-operations-and-corners"),
 ]
 
 
@@ -51,6 +52,11 @@ def test_random_graphs_have_forks_a_self_use_and_zero_gradients_off_the_output(p
     assert np.all(np.isfinite(data)) and np.all(np.isfinite(grads))
     sinks = [i for i in range(len(graph) - 1) if uses[i] == 0]
     assert len(sinks) == params.get("dead", 0) and all(grads[i] == 0 for i in sinks)
+    assert {unit_of(n) for n in graph if n.op != "leaf"} <= set(params.get("units", UNITS))
+    if params.get("corners"):  # relu and ** 0 at a leaf 0, both reaching the output
+        zero = next(i for i, n in enumerate(graph) if n.op == "leaf" and n.value == 0.0)
+        at_zero = {n.op: i for i, n in enumerate(graph) if n.op in ("relu", "pow") and n.args[0] == zero and (n.op == "relu" or n.args[1] == 0.0)}
+        assert set(at_zero) == {"relu", "pow"} and all(grads[i] != 0 for i in at_zero.values())
     assert random_graph(np.random.default_rng(seed), **params) == graph  # the same seed draws the same graph
 
 
@@ -126,9 +132,11 @@ class Value:
     def __pow__(self, k):
         if not isinstance(k, (int, float)):
             raise TypeError("only numeric powers")
+        if self.data < 0 and k != int(k):
+            raise ValueError("no real power")
         out = Value(self.data ** k, (self,))
         def _backward():
-            self.grad += k * self.data ** (k - 1) * out.grad
+            self.grad += (k * self.data ** (k - 1) if k else 0.0) * out.grad
         out._backward = _backward
         return out
 
@@ -185,10 +193,12 @@ def test_a_micrograd_style_engine_scores_full_marks(grader):
 @pytest.mark.parametrize(
     "replace, with_, check, message",
     [
-        pytest.param("return self._unary(t, 1 - t * t)", "return self._unary(t, t)", "value_ops_backward", r"out = v0.tanh\(\), out.backward\(\) \(2 nodes; out = v1\): v0 has gradient [-\d.]+, expected [-\d.]+. Its only use \(v1 = v0.tanh\(\): [-\d.]+\) has the right gradient, so the local derivative passed back through that operation is wrong", id="local-derivative"),
-        pytest.param("self.grad = 1.0\n        for v in reversed(topo)", "for v in reversed(topo)", "value_ops_backward", r"the gradient of the output itself, v2, is 0; expected 1 \(backward\(\) starts from d out/d out = 1\)", id="output-gradient-not-seeded"),
+        pytest.param("return self._unary(t, 1 - t * t)", "return self._unary(t, t)", "value_tanh", r"v0 = Value\([-\d.]+\), v1 = v0.tanh\(\); v1.backward\(\) \(2 nodes; out = v1\): v0 has gradient [-\d.]+, expected [-\d.]+. Its only use \(v1 = v0.tanh\(\): [-\d.]+\) has the right gradient, so the local derivative passed back through that operation is wrong", id="local-derivative"),
+        pytest.param("self.grad = 1.0\n        for v in reversed(topo)", "for v in reversed(topo)", "value_add", r"the gradient of the output itself, v2, is 0; expected 1 \(backward\(\) starts from d out/d out = 1\)", id="output-gradient-not-seeded"),
         pytest.param("return self._unary(math.exp(self.data), math.exp(self.data))", "return self._unary(math.exp(self.data) + 1, math.exp(self.data))", "value_forward", r"v\d+ = v0.exp\(\): .data is [\d.]+, expected [\d.]+", id="forward-value"),
-        pytest.param("def __rsub__(self, other): return other + (-self)", "", "value_forward", r"[-\d.e]+ - v1 raised TypeError: unsupported operand type\(s\) for -: 'float' and 'Value'", id="missing-reflected-operator"),
+        pytest.param("def __rsub__(self, other): return other + (-self)", "", "value_rsub", r"^v1 = [-\d.]+ - v0 with v0 = [-\d.]+ raised TypeError: unsupported operand type\(s\) for -: 'float' and 'Value'", id="missing-reflected-operator"),
+        pytest.param("def __truediv__(self, other): return self * other ** -1", "def __truediv__(self, other): return Value(self.data / self._wrap(other).data, (self, 1))", "value_truediv", r"^v2.backward\(\) on v0 = Value\([-\d.]+\), v1 = Value\([-\d.]+\), v2 = v0 / v1 raised AttributeError: 'int' object has no attribute '_prev'", id="backward-of-a-broken-operation"),
+        pytest.param("def __truediv__(self, other): return self * other ** -1", "def __truediv__(self, other): return Value(self.data / self._wrap(other).data, (self, 1))", "value_graphs", r"^v\d+.backward\(\) on a graph of \d+ nodes, out = v\d+ \(backward\(\) runs on every node before v(\d+) and raises on v\1 = v\d+ / (v\d+|[-\d.]+) with v\d+ = [-\d.]+.*: look there\) raised AttributeError", id="backward-traced-to-its-node"),
     ],
 )
 def test_value_failures_say_which_node_and_why(grader, replace: str, with_: str, check: str, message: str):
@@ -198,6 +208,39 @@ def test_value_failures_say_which_node_and_why(grader, replace: str, with_: str,
     failed = next(c for c in result.checks if c.id == check)
     assert failed.status == FAILED and failed.mistake is None
     assert re.search(message, failed.message), failed.message
+
+
+@pytest.mark.parametrize(
+    "replace, with_, lost",
+    [
+        pytest.param("    def log(self):\n        return self._unary(math.log(self.data), 1 / self.data)\n", "    def log(self):\n        raise NotImplementedError\n", {"value_log": NOT_ATTEMPTED}, id="no-log"),
+        pytest.param("def __rsub__(self, other): return other + (-self)", "", {"value_rsub": FAILED}, id="no-rsub-method"),
+        pytest.param("self.grad += (k * self.data ** (k - 1) if k else 0.0) * out.grad", "self.grad += k * self.data ** (k - 1) * out.grad", {"value_pow_contract": FAILED}, id="pow-derivative-at-0-divides-by-0"),
+    ],
+)
+def test_an_engine_missing_one_operation_loses_only_its_check(grader, replace: str, with_: str, lost: dict[str, str]):
+    """The random graphs are built from the operations that run, so a missing (or edge-case) operation costs only its
+    own check: the best-known real engine has no log, and karpathy's ** divides by 0 at 0 ** 0."""
+    source = _with_value_class(MICROGRAD)
+    assert source.count(replace) == 1
+    result = grade_source(grader, source.replace(replace, with_), TOPIC)
+    assert {c.id: c.status for c in result.checks if c.status != PASSED} == lost
+
+
+def test_the_reference_power_is_real_and_its_derivative_at_k_0_is_0():
+    x = ref.Value(0.0)
+    y = x**0
+    y.backward()
+    assert (y.data, x.grad) == (1.0, 0.0)
+    values, _ = ref.backward_graph([{"name": "x", "op": "input", "value": 0.0}, {"name": "L", "op": "pow", "inputs": ["x"], "exponent": 0}])
+    assert values[("partial", "L", "x")] == values[("grad", "x")] == 0.0
+    with pytest.raises(ValueError):
+        ref.Value(-8.0) ** (1 / 3)
+    with pytest.raises(ValueError):
+        ref.backward_graph([{"name": "x", "op": "input", "value": -8.0}, {"name": "L", "op": "pow", "inputs": ["x"], "exponent": 0.5}])
+    for k in (-1, 0.5):
+        with pytest.raises(ZeroDivisionError):
+            ref.Value(0.0) ** k
 
 
 # ---- submissions that try to pass without doing the work ---------------------------------------------------------
@@ -270,6 +313,6 @@ def test_gradients_returned_as_value_objects_are_refused_with_a_clear_message(gr
     """A common slip: .grad accumulates Values (other instead of other.data); the worker hands back numbers only."""
     source = _with_value_class(MICROGRAD.replace("self.grad += other.data * out.grad", "self.grad += other * out.grad"))
     result = grade_source(grader, source, TOPIC)
-    check = next(c for c in result.checks if c.id == "value_ops_backward")
+    check = next(c for c in result.checks if c.id == "value_mul")
     assert check.status == FAILED
     assert "returned an object of type Value; expected an array, a tensor or a number" in check.message
