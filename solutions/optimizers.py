@@ -18,8 +18,12 @@ A trajectory is a loop in the caller, the gradient being computed at each new po
     for _ in range(steps):
         x, state = adam(x, grad_f(x), state, lr=0.01)
 
-Hyper-parameters follow torch.optim (names, defaults, and where eps goes), so that each step function reproduces the
-iterates of its torch optimizer with constant hyper-parameters.
+Defaults and where eps goes follow torch.optim, so that each step function reproduces the iterates of its torch
+optimizer with constant hyper-parameters. Two names differ from torch's: the momentum of heavy_ball and nesterov is
+``beta`` (torch's ``momentum``), and adam's decays are ``beta1, beta2`` (torch's ``betas=(beta1, beta2)``).
+
+Not allowed: torch.optim. Write each update with numpy: a submission that calls torch.optim, however it reaches it,
+fails the check (the grader runs torch.optim only to check its own reference).
 """
 
 from __future__ import annotations
@@ -73,6 +77,8 @@ def sgd(params: np.ndarray, grads: np.ndarray, state: None, lr: float) -> tuple[
         state: ignored (gradient descent keeps none): pass None.
         lr: the step size eta > 0.
 
+    Not allowed: torch.optim (write the update with numpy).
+
     Returns:
         (theta_{t+1}, None): a new float64 array of shape (n,), and the state (None).
 
@@ -95,6 +101,8 @@ def heavy_ball(params: np.ndarray, grads: np.ndarray, state: tuple | None, lr: f
     step is plain gradient descent. For a constant lr this is torch.optim.SGD(momentum=beta) (buffer
     b_t = beta b_{t-1} + g_t, theta_{t+1} = theta_t - lr b_t, so d_t = -lr b_t). It is not the "EMA" momentum
     v = beta v + (1 - beta) g (that scales the steps by 1 - beta), nor torch's momentum with dampening.
+
+    Not allowed: torch.optim (write the update with numpy).
 
     Args:
         params: theta_t, shape (n,).
@@ -142,6 +150,8 @@ def nesterov(params: np.ndarray, grads: np.ndarray, state: tuple | None, lr: flo
     its parameters are the look-ahead points, not theta_t. Heavy ball differs only in where the gradient is taken:
     it uses grad f(theta_t).
 
+    Not allowed: torch.optim (write the update with numpy).
+
     Args:
         params: the look-ahead point phi_t, shape (n,) (phi_0 = theta_0).
         grads: grad f(phi_t), shape (n,).
@@ -178,6 +188,8 @@ def adagrad(params: np.ndarray, grads: np.ndarray, state: tuple | None, lr: floa
         theta_{t+1} = theta_t - lr * g_t / (sqrt(G_t) + eps),
 
     elementwise, eps outside the square root.
+
+    Not allowed: torch.optim (write the update with numpy).
 
     Args:
         params: theta_t, shape (n,).
@@ -217,6 +229,8 @@ def rmsprop(params: np.ndarray, grads: np.ndarray, state: tuple | None, lr: floa
 
     elementwise, eps outside the square root. torch's default smoothing is alpha = 0.99 (Hinton's lecture used 0.9).
 
+    Not allowed: torch.optim (write the update with numpy).
+
     Args:
         params: theta_t, shape (n,).
         grads: g_t, shape (n,).
@@ -250,14 +264,17 @@ def rmsprop(params: np.ndarray, grads: np.ndarray, state: tuple | None, lr: floa
 def adam(
     params: np.ndarray, grads: np.ndarray, state: tuple | None, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8
 ) -> tuple[np.ndarray, tuple]:
-    """One step of Adam with both bias corrections (torch.optim.Adam with its defaults).
+    """One step of Adam with both bias corrections (torch.optim.Adam with its defaults; its betas=(beta1, beta2)).
 
         m_t = beta1 * m_{t-1} + (1 - beta1) * g_t,        v_t = beta2 * v_{t-1} + (1 - beta2) * g_t^2   (m_0 = v_0 = 0)
         m_hat = m_t / (1 - beta1^t),                      v_hat = v_t / (1 - beta2^t)
         theta_{t+1} = theta_t - lr * m_hat / (sqrt(v_hat) + eps)
 
-    elementwise, t = 1 on the first step, eps outside the square root. Without the corrections the first steps are
-    too small: m_1 / sqrt(v_1) = (1 - beta1) / sqrt(1 - beta2) * sign(g), 3.16x too small with the defaults.
+    elementwise, t = 1 on the first step, eps outside the square root. The corrections make the first step
+    m_hat / sqrt(v_hat) = g / |g| = sign(g) (eps = 0); without them it is m_1 / sqrt(v_1) =
+    (1 - beta1) / sqrt(1 - beta2) * sign(g) = 3.16 sign(g) with the defaults: 3.16x too large.
+
+    Not allowed: torch.optim (write the update with numpy).
 
     Args:
         params: theta_t, shape (n,).
@@ -303,7 +320,10 @@ def polyak_average(params: np.ndarray, state: tuple | None) -> tuple[np.ndarray,
     bar x_k = bar x_{k-1} + (x_k - bar x_{k-1}) / k, so the first call returns x_1 itself. Every iterate passed counts,
     the current one included: pass theta_0 first to average theta_0 .. theta_T (1/(T+1) of each), or start from
     theta_1 to average theta_1 .. theta_T as torch.optim.swa_utils.AveragedModel does. (torch.optim.ASGD is no
-    reference: with its default t0 = 1e6 it does not average, and with t0 = 0 its average lags one iterate.)
+    reference: with its default t0 = 1e6 it does not average, and with t0 = 0 its average leaves out the first
+    iterate: after k steps it is the mean of theta_2 .. theta_k.)
+
+    Not allowed: torch.optim (write the running mean with numpy).
 
     Args:
         params: the next iterate x_k, shape (n,).
@@ -389,11 +409,20 @@ def steps_to_tolerance(method: str, kappa: float, tol: float = 1e-6, max_steps: 
 
     Why: on this quadratic gradient descent with lr = 1/L multiplies each coordinate by 1 - lambda_i / L, so the
     slowest (lambda = mu) shrinks by 1 - 1/kappa per step (the stiff one, lambda = L, is zeroed by the first step), and
-    f - f* = (1 - 1/kappa)^(2k) / 2 <= tol needs about (kappa / 2) log(1 / (2 tol)) steps: O(kappa log 1/tol). Heavy ball with the optimal lr and beta contracts every coordinate by
-    (sqrt(kappa) - 1) / (sqrt(kappa) + 1) ~ 1 - 2 / sqrt(kappa) per step (the eigenvalues of its 2x2 iteration matrix
-    have modulus sqrt(beta)), so it needs O(sqrt(kappa) log 1/tol) steps: 10 times fewer at kappa = 100, 30 times at
-    10^4. Adam rescales each coordinate by its own gradient scale (a diagonal preconditioner: on a diagonal quadratic
-    it nearly undoes kappa), so its count hardly grows with kappa; with a constant lr it is not faster at kappa = 1.
+    f - f* = (1 - 1/kappa)^(2k) / 2 <= tol needs about (kappa / 2) log(1 / (2 tol)) steps: O(kappa log 1/tol).
+    Heavy ball with the optimal lr and beta contracts by r = (sqrt(kappa) - 1) / (sqrt(kappa) + 1) ~ 1 - 2 / sqrt(kappa)
+    per step asymptotically (the eigenvalues of its 2x2 iteration matrix have modulus sqrt(beta) = r), so it needs
+    O(sqrt(kappa) log 1/tol) steps. r is the asymptotic rate only: at lambda = mu and lambda = L the root is double,
+    so those coordinates shrink like (1 + c k) r^k in size, c = 2 / (sqrt(kappa) + 1) and 2 sqrt(kappa) /
+    (sqrt(kappa) + 1), and r^(2k) f(x0) <= tol predicts 45 steps at kappa = 100 where 69 are taken (559 where 935 are
+    taken at 10^4).
+    Measured: 69 steps against gradient descent's 653 at kappa = 100 (9.5 times fewer), 935 against 65609 at 10^4
+    (70 times fewer, with max_steps large enough; under the default max_steps = 10_000 gradient descent returns 10001,
+    10.7 times 935). Adam rescales each coordinate by its own gradient scale (a diagonal preconditioner: on a diagonal
+    quadratic it nearly undoes kappa), so its count hardly grows with kappa (305 steps at 100, 335 at 10^4); with a
+    constant lr it is not faster at kappa = 1 (269 steps; gradient descent takes 1).
+
+    Not allowed: torch.optim (call your own step functions).
 
     Args:
         method: "gd", "heavy_ball" or "adam".

@@ -7,11 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.engine.results import FAILED
 from checks.public.optimizers import ROSENBROCK, quadratic, reference_path, torch_path
 from solutions import optimizers as ref
 
-from conftest import ROOT, grade_source
+from conftest import grade_source
 from mistakes import known_mistakes
 
 TOPIC = "optimizers"
@@ -25,20 +24,10 @@ def test_messages_say_which_step_first_differs(grader):
     message = next(c.message for c in result.checks if c.id == "adam")
     assert message.startswith("25 steps of adam(params, grads, state, lr=0.05) on the quadratic")
     assert "step 1 of 25 is the first that differs" in message and "Adam without bias correction" in message
-    result = grade_source(grader, KNOWN["nesterov_wrong_point"].source, TOPIC)
+    result = grade_source(grader, KNOWN["heavy_ball_as_nesterov"].source, TOPIC)
     message = next(c.message for c in result.checks if c.id == "nesterov")
     assert "step 1 of 30 is the first that differs" in message  # phi_1 = x0 - (1 + beta) lr g; heavy ball: x0 - lr g
-    assert "the Nesterov step uses the gradient as if it were taken at theta_t" in message
-
-
-def test_a_step_that_modifies_its_inputs_in_place_fails_the_contract(grader):
-    source = (ROOT / "solutions" / "optimizers.py").read_text().replace(
-        "    return params + velocity, (velocity,)", "    params += velocity\n    return params, (velocity,)"
-    )
-    result = grade_source(grader, source, TOPIC)
-    check = next(c for c in result.checks if c.id == "heavy_ball_contract")
-    assert check.status == FAILED and check.mistake is None
-    assert check.message == "heavy_ball: the params passed to a second call changed during it: a step must not modify its inputs in place (return new arrays)"
+    assert "nesterov computes heavy ball" in message
 
 
 # ---- the reference against torch.optim ---------------------------------------------------------------------------
@@ -89,7 +78,7 @@ def test_nesterov_change_of_variables_recovers_the_original_iterates():
 
 
 def test_adam_first_step_ratios_from_the_mistakes_notes():
-    """Without bias correction the first step is (1 - b1)/sqrt(1 - b2) = 3.162x smaller; only m corrected 31.6x larger."""
+    """Without bias correction the first step is (1 - b1)/sqrt(1 - b2) = 3.162x larger; only m corrected 31.6x larger."""
     g = np.array([0.3, -2.0])
     first = ref.adam(np.zeros(2), g, None, eps=0.0)[0]
     np.testing.assert_allclose(first, -1e-3 * np.sign(g), rtol=1e-12)
@@ -111,20 +100,6 @@ def test_robbins_monro_verdicts():
     np.testing.assert_array_equal(ok, [False, False, True, True, False])
     np.testing.assert_allclose(s1[3], sum(1 / t for t in range(1, 11)), rtol=1e-14)
     np.testing.assert_allclose(s2[1], s1[3], rtol=1e-14)
-
-
-def test_steps_do_not_modify_their_inputs():
-    x, g = RNG.standard_normal(3), RNG.standard_normal(3)
-    for fn in ("heavy_ball", "nesterov", "adagrad", "rmsprop", "adam"):
-        hyper = {"lr": 0.1, "beta": 0.5} if fn in ("heavy_ball", "nesterov") else {}
-        x1, s1 = getattr(ref, fn)(x, g, None, **hyper)
-        copies = (x.copy(), g.copy(), x1.copy(), [np.copy(a) for a in s1])
-        getattr(ref, fn)(x1, g, s1, **hyper)
-        np.testing.assert_array_equal(x, copies[0])
-        np.testing.assert_array_equal(g, copies[1])
-        np.testing.assert_array_equal(x1, copies[2])
-        for a, b in zip(s1, copies[3]):
-            np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize(
