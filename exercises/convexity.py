@@ -6,9 +6,10 @@ A twice-differentiable f is convex when its Hessian is positive semi-definite ev
 
     f(y) >= f(x) + grad f(x)^T (y - x)   for all x, y        (the first-order condition: f lies above its tangents)
 
-It is L-smooth when its gradient is L-Lipschitz (Hessian eigenvalues <= L) and mu-strongly convex when the Hessian
-eigenvalues are >= mu > 0. For the quadratic f(x) = 1/2 x^T A x - b^T x with A symmetric, the Hessian is A, so
-L = lambda_max(A), mu = lambda_min(A), and the condition number is kappa = L / mu. Gradient descent with step 1/L
+It is L-smooth when its gradient is L-Lipschitz (every Hessian eigenvalue has |lambda| <= L) and mu-strongly convex
+when the Hessian eigenvalues are >= mu > 0. For the quadratic f(x) = 1/2 x^T A x - b^T x with A symmetric, the
+Hessian is A; when A is also positive semi-definite, L = lambda_max(A), mu = lambda_min(A) (for an indefinite A,
+L = max |lambda| and f is not convex), and the condition number is kappa = L / mu. Gradient descent with step 1/L
 decreases f at every step, and on a quadratic f(x_T) - f* <= (1 - mu/L)^(2T) (f(x_0) - f*); with a step above 2/L it
 diverges along the top eigenvector.
 
@@ -41,7 +42,8 @@ def condition_number(H: np.ndarray) -> float:
     From the eigenvalues (np.linalg.eigvalsh), which for a symmetric PSD H are its singular values. For a matrix that
     is not symmetric PSD the eigenvalue ratio is not the condition number of anything useful and the singular-value
     one (np.linalg.cond) is a different quantity: both are refused. A singular H (lambda_min <= 0, within rounding)
-    has kappa = inf. kappa >= 1, with kappa = 1 exactly for multiples of the identity.
+    has kappa = inf. kappa >= 1, with kappa = 1 exactly for positive multiples of the identity (c I with c > 0;
+    0 I is singular: inf).
 
     Args:
         H: shape (d, d), d >= 1, finite, symmetric (max |H - H^T| <= 1e-10 max |H|) and positive semi-definite
@@ -182,10 +184,12 @@ def score_function_gradient(f, mu: float, z: np.ndarray, baseline: bool = False)
 
         g = (1/n) sum_i (f(x_i) - c) (x_i - mu),    c = (1/n) sum_i f(x_i) with baseline=True, else c = 0.
 
-    The function draws nothing: z is given, so the estimate is a deterministic function of (f, mu, z). Subtracting
-    the baseline c lowers the variance (E[x - mu] = 0, so a constant c adds no bias; the sample mean adds O(1/n)).
+    The function draws nothing: z is given, so the estimate is a deterministic function of (f, mu, z). A constant c
+    adds no bias (E[x - mu] = 0; the sample mean as c adds O(1/n)) and changes the variance of each term by
+    c^2 - 2 c E[f(x) z^2]: a baseline lowers the variance only when c lies between 0 and 2 E[f(x) z^2], not always.
     For f(x) = x^2 (true gradient 2 mu) at mu = 0.8 and n = 2e5 the standard errors are 0.011 without and 0.0087
-    with the baseline.
+    with the baseline; for f(x) = exp(-5 x^2) at mu = 0 and n = 2e5 they are 0.00023 without and 0.00065 with it
+    (E[f(x)] = 0.30 is past 2 E[f(x) z^2] = 0.055).
 
     Args:
         f: a function applied elementwise to a float64 numpy array of shape (n,), returning shape (n,).
@@ -218,7 +222,7 @@ def reparameterization_gradient(f, mu: float, z: np.ndarray) -> float:
 
     with f' from torch.autograd (the gradient of the sample mean of f(mu + z) with respect to mu). Nothing is drawn:
     z is given. Usually far less variance than the score function: for f(x) = x^2 at n = 2e5 the standard error is
-    0.0045 (against 0.011).
+    0.0045 at every mu (2 / sqrt(n)), against 0.011 for the score function at mu = 0.8.
 
     Args:
         f: a function applied elementwise to a float64 torch tensor of shape (n,), returning shape (n,),

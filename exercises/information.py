@@ -20,6 +20,10 @@ KL(p||q) and KL(q||p) differ in general, and one can be finite while the other i
 The discrete functions take array-likes, converted to float64, batched over the last axis: p of shape (..., K) holds
 one distribution per row, the leading (batch) axes of p and q broadcast as in numpy, and the result has the
 broadcast batch shape (a 0-d array for two 1-D inputs). The entries are used as given, not renormalised.
+
+Each exercise is its formula: library code that computes the whole of it is not allowed (the checks refuse it by
+name, and each function's docstring lists what it may not call). The 0 ln 0 helpers torch.special.xlogy and
+torch.special.entr, and torch.logsumexp / torch.log_softmax, are fine.
 """
 
 from __future__ import annotations
@@ -35,6 +39,9 @@ def entropy(p: np.ndarray) -> np.ndarray:
 
     Zero entries contribute 0 (0 ln 0 = 0). H(p) = 0 for a one-hot p, H(p) = ln K for the uniform distribution over
     K outcomes, and 0 <= H(p) <= ln K in between. In bits: H(p) / ln 2.
+
+    Not allowed (they compute the whole formula): torch.distributions, scipy.stats, scipy.special.rel_entr,
+    scipy.special.kl_div, torch.nn.functional.kl_div.
 
     Args:
         p: probabilities, shape (..., K) with K >= 1, entries >= 0, each row summing to 1 (within 1e-6).
@@ -60,6 +67,9 @@ def cross_entropy(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     The expected code length, in nats, of outcomes drawn from p under a code built for q. Terms with p(x) = 0 are 0
     (whatever q(x) is); a term with p(x) > 0 and q(x) = 0 is +inf, and so is the row. H(p, q) >= H(p), with
     equality only for q = p. Not symmetric: H(p, q) != H(q, p) in general.
+
+    Not allowed (they compute the whole formula): torch.distributions, scipy.stats, scipy.special.rel_entr,
+    scipy.special.kl_div, torch.nn.functional.kl_div.
 
     Args:
         p: the true distribution, shape (..., K), entries >= 0, rows summing to 1 (within 1e-6).
@@ -90,6 +100,12 @@ def kl_divergence(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     with respect to q. KL(p||q) = H(p, q) - H(p). The order matters: KL(q||p) is a different number, and can be
     +inf where KL(p||q) is finite.
 
+    A tiny q(x) > 0 is not q(x) = 0: for a subnormal q(x) such as 5e-324, p(x) / q(x) overflows to inf although
+    ln q(x) = -744.4 is finite, so compute each term as p(x) ln p(x) - p(x) ln q(x), not as p(x) ln(p(x) / q(x)).
+
+    Not allowed (they compute the whole formula): torch.distributions, scipy.stats, scipy.special.rel_entr,
+    scipy.special.kl_div, torch.nn.functional.kl_div.
+
     Args:
         p: shape (..., K), entries >= 0, rows summing to 1 (within 1e-6).
         q: shape (..., K) with the same K; the batch axes of p and q broadcast.
@@ -107,6 +123,8 @@ def kl_divergence(p: np.ndarray, q: np.ndarray) -> np.ndarray:
         np.float64(0.34657359027997264)
         >>> kl_divergence([0.25, 0.5, 0.25], [0.5, 0.5, 0.0])  # swapped: p puts 0.25 where q has nothing
         np.float64(inf)
+        >>> kl_divergence([0.5, 0.5], [1.0, 5e-324])  # 0.5 ln 0.5 + 0.5 ln 0.5 - 0.5 ln 5e-324: finite, q > 0
+        np.float64(371.5268887801307)
     """
     raise NotImplementedError("kl_divergence: implement the KL divergence in nats, +inf without absolute continuity (see the docstring)")
 
@@ -119,9 +137,13 @@ def softmax_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.
 
         log q_n[c] = logits_n[c] - logsumexp(logits_n),   logsumexp(z) = m + ln sum_c exp(z_c - m),  m = max_c z_c,
 
-    so logits of +-1e4 neither overflow exp nor take the log of an underflowed 0. The logits are raw scores: applying
-    softmax to them first (as if they were log-probabilities) gives a different, wrong loss. The gradient with
-    respect to the logits is (softmax(logits_n) - onehot(targets_n)) / N.
+    so logits of +-1e3 or +-1e4 neither overflow exp (exp(1e3) is inf in float64) nor take the log of an underflowed
+    0. The logits are raw scores: passing probabilities where logits are expected (softmax(logits) instead of the
+    logits, so that softmax is applied twice) gives a different, wrong loss. The gradient with respect to the logits
+    is (softmax(logits_n) - onehot(targets_n)) / N.
+
+    Not allowed (they compute the whole loss): torch.nn.functional.cross_entropy, torch.nn.functional.nll_loss,
+    torch.distributions. torch.logsumexp and torch.log_softmax are fine.
 
     Args:
         logits: shape (N, C) with N >= 1, a floating dtype, any device; autograd flows through it.
@@ -138,7 +160,7 @@ def softmax_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.
         >>> logits = torch.tensor([[2.0, 0.0, 0.0]], dtype=torch.float64)
         >>> softmax_cross_entropy(logits, torch.tensor([0]))  # ln(e^2 + 2) - 2
         tensor(0.2395, dtype=torch.float64)
-        >>> softmax_cross_entropy(torch.softmax(logits, dim=-1), torch.tensor([0]))  # softmax applied twice: wrong
+        >>> softmax_cross_entropy(torch.softmax(logits, dim=-1), torch.tensor([0]))  # probabilities passed as logits: wrong
         tensor(0.6995, dtype=torch.float64)
         >>> softmax_cross_entropy(torch.tensor([[1e4, -1e4], [0.0, 0.0]]), torch.tensor([1, 0]))  # (2e4 + ln 2) / 2
         tensor(10000.3467)
@@ -155,6 +177,8 @@ def gaussian_kl(mu1: np.ndarray, var1: np.ndarray, mu2: np.ndarray, var2: np.nda
 
     the diagonal case of 1/2 [ tr(S2^-1 S1) + (mu2 - mu1)^T S2^-1 (mu2 - mu1) - d + ln(det S2 / det S1) ]. The
     arguments are variances (sigma^2), not standard deviations; KL against N(0, I) is the VAE's latent penalty.
+
+    Not allowed (they compute the whole KL): torch.distributions, scipy.stats.
 
     Args:
         mu1, var1: mean and variances of the first Gaussian, shape (..., d).

@@ -17,7 +17,9 @@ divides by n (biased). Conditioning on a block x_b keeps it Gaussian, with the S
     mu_{a|b} = mu_a + Sigma_ab Sigma_bb^-1 (x_b - mu_b),      Sigma_{a|b} = Sigma_aa - Sigma_ab Sigma_bb^-1 Sigma_ba.
 
 Everything is float64 numpy except mvn_logpdf, which takes and returns torch tensors so that autograd can
-differentiate it. Invalid inputs raise ValueError naming the function and the argument.
+differentiate it. Invalid inputs raise ValueError naming the function and the argument. Where a library computes a
+whole exercise (torch.distributions, scipy.stats), the function's docstring says it is not allowed, and the checks
+refuse it by name.
 """
 
 from __future__ import annotations
@@ -83,7 +85,7 @@ def bayes_posterior(likelihoods: np.ndarray, priors: np.ndarray) -> np.ndarray:
             entry is one hypothesis.)
 
     Returns:
-        The posterior P(Y_i | X), float64, shape (K,), summing to 1.
+        The posterior P(Y_i | X), float64, of the shape of priors ((K,) for a list of K hypotheses), summing to 1.
 
     Raises:
         ValueError: the shapes differ; a likelihood is negative or not finite; priors has a negative entry or does
@@ -141,7 +143,9 @@ def mgf(dist: str, t: float | np.ndarray, **params: float) -> np.ndarray:
 
     sigma is the standard deviation (the variance is sigma^2). The Gamma is parametrised by its scale theta, as in
     numpy and scipy (mean shape * theta); torch's Gamma(concentration, rate) uses the rate beta = 1 / theta, with
-    which M(t) = (1 - t / beta)^(-shape) for t < beta. Past t = 1 / scale, E[exp(t X)] is infinite.
+    which M(t) = (1 - t / beta)^(-shape) for t < beta. For t >= 1 / scale, E[exp(t X)] is infinite.
+
+    Not allowed (the exercise is these formulas): torch.distributions, scipy.stats.
 
     Args:
         dist: 'bernoulli', 'binomial', 'poisson', 'normal' or 'gamma'.
@@ -175,6 +179,8 @@ def pmf_of_sum(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     With p on 0 .. m - 1 and q on 0 .. l - 1, Z lives on 0 .. m + l - 2. In terms of MGFs, M_Z = M_X M_Y, which is
     why the sum of independent Poisson(lam_1) and Poisson(lam_2) is Poisson(lam_1 + lam_2).
 
+    Not allowed: torch.distributions, scipy.stats.
+
     Args:
         p: pmf of X, shape (m,), m >= 1, entries >= 0 summing to 1 (within 1e-5).
         q: pmf of Y, shape (l,), l >= 1, likewise.
@@ -206,6 +212,8 @@ def mvn_logpdf(x: torch.Tensor, mu: torch.Tensor, Sigma: torch.Tensor) -> torch.
     x[..., :] is one point. The gradient with respect to Sigma is the symmetric matrix
     -1/2 (Sigma^-1 - Sigma^-1 (x - mu)(x - mu)^T Sigma^-1) (summed over the batch), as torch.distributions gives.
 
+    Not allowed (they compute the whole density): torch.distributions, scipy.stats.
+
     Args:
         x: points, shape (..., d) (one point: shape (d,)).
         mu: mean, shape (d,).
@@ -235,6 +243,8 @@ def gaussian_mle(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     The maximum-likelihood covariance divides by n: it is biased, E[Sigma_hat] = (n - 1)/n Sigma. The unbiased
     sample covariance (np.cov, torch.cov) divides by n - 1 instead; the two differ by the factor n / (n - 1).
 
+    Not allowed (they fit the whole Gaussian): torch.distributions, scipy.stats.
+
     Args:
         X: samples, shape (n, d), one per row, n >= 1.
 
@@ -263,9 +273,10 @@ def gaussian_condition(mu: np.ndarray, Sigma: np.ndarray, idx_a: list[int], idx_
 
     where Sigma_ab = Sigma[idx_a][:, idx_b] and so on. Off-diagonal blocks need not be square. Observing x_b can
     only shrink the uncertainty about x_a (a p.s.d. matrix is subtracted), and the conditional covariance does not
-    depend on the value x_b. Equivalently, with the precision Lambda = Sigma^-1 (restricted to idx_a + idx_b),
-    Sigma_{a|b} = (Lambda_aa)^-1: the inverse of the precision block, not the block itself. Indices in neither
-    list are marginalised out.
+    depend on the value x_b. Indices in neither list are marginalised out. Equivalently, restrict, then invert:
+    with the precision Lambda = (Sigma restricted to idx_a + idx_b)^-1, Sigma_{a|b} = (Lambda_aa)^-1, the inverse
+    of the precision block, not the block itself. Inverting the whole Sigma first and then restricting conditions
+    on the marginalised variables too: it gives Cov[x_a | every other variable], not Cov[x_a | x_b].
 
     Args:
         mu: mean, shape (d,).
@@ -296,7 +307,8 @@ def chebyshev_bound(variance: float, eps: float) -> float:
         P(|X - mu| >= eps) <= sigma^2 / eps^2.
 
     The bound returned is capped at 1 (a probability is never larger): min(1, sigma^2 / eps^2). It holds for every
-    distribution and is tight: X = mu +- eps with probability sigma^2 / (2 eps^2) each, mu otherwise, attains it.
+    distribution and is tight: for sigma <= eps, X = mu +- eps with probability sigma^2 / (2 eps^2) each and mu
+    otherwise attains it; for sigma > eps, X = mu +- sigma with probability 1/2 each attains the cap 1.
 
     Args:
         variance: sigma^2, a finite number >= 0.

@@ -408,8 +408,8 @@ def condition_number_contract(t: Trial) -> None:
     t.close(t.call("condition_number", c * np.ones((2, 2))), np.asarray(np.inf), what=f"condition_number([[{c:g}, {c:g}], [{c:g}, {c:g}]]) (singular: expected inf)")
     t.close(t.call("condition_number", np.zeros((d, d))), np.asarray(np.inf), what=f"condition_number(zeros {(d, d)}) (symmetric, PSD, singular: expected inf)")
     # lambda_min straddles -1e-10 lambda_max: within it (PSD, singular: inf), then past it by less than twice
-    # (ValueError), so a tolerance doubled or negated shows.
-    top = float(t.rng.uniform(1.0, 4.0))
+    # (ValueError), so a tolerance doubled or negated shows; lambda_max >= 20, so one divided by it instead shows too.
+    top = float(t.rng.uniform(20.0, 60.0))
     for share, accepted in ((t.rng.uniform(0.2, 0.9), True), (t.rng.uniform(1.2, 1.8), False)):
         h = permuted_diagonal(t, np.array([top, t.rng.uniform(0.1, top), -share * 1e-10 * top]))
         what = f"diag of {np.diag(h).tolist()}: lambda_min = {share:.2f} x -1e-10 lambda_max"
@@ -417,9 +417,9 @@ def condition_number_contract(t: Trial) -> None:
             t.close(t.call("condition_number", h), np.asarray(np.inf), what=f"condition_number({what}) (PSD within tolerance, singular: expected inf)")
         else:
             expect_value_error(t, f"{what} is past -1e-10 lambda_max", "condition_number", h)
-    # max |H - H^T| straddles 1e-10 max |H| (accepted, then ValueError), the same way.
+    # max |H - H^T| straddles 1e-10 max |H| (accepted, then ValueError), the same way; max |H| >= lambda_max / d >= 5.
     for share, accepted in ((t.rng.uniform(0.2, 0.9), True), (t.rng.uniform(1.2, 1.8), False)):
-        h = spd(t.rng, t.rng.uniform(0.5, 3.0, d))
+        h = spd(t.rng, t.rng.uniform(20.0, 60.0, d))
         h[1, 0] += share * 1e-10 * np.abs(h).max()
         what = f"a random H of shape {h.shape} with max |H - H^T| = {share:.2f}e-10 max |H|"
         if accepted:
@@ -553,18 +553,30 @@ def _estimator_errors(t: Trial, fn: str) -> None:
         t.fail(f"{fn}: returned {describe(got)}; expected ValueError: {why}")
 
 
+def judge_score_exact(t: Trial, coeffs: np.ndarray, mu: float, z: np.ndarray, baseline: bool, what: str) -> None:
+    """The reference on the same few draws z, exactly: no Monte Carlo tolerance (n is too small for one)."""
+    p = t.program()
+    got = p.run(p.call("score_function_gradient", p.component("polynomial", coeffs), mu, z, baseline))[0]
+    fl = local("polynomial", coeffs)
+    fx = fl(mu + z)
+    variants = [(SCORE_MISSING, np.asarray(np.mean(fx - (fx.mean() if baseline else 0.0))))]
+    if baseline:
+        variants.append((BASELINE_MISSING, np.asarray(t.ref.score_function_gradient(fl, mu, z))))
+    t.close(got, np.asarray(t.ref.score_function_gradient(fl, mu, z, baseline)), what=what, variants=variants, atol=1e-12)
+
+
+def judge_reparameterization_exact(t: Trial, coeffs: np.ndarray, mu: float, z: np.ndarray, what: str) -> None:
+    p = t.program()
+    got = p.run(p.call("reparameterization_gradient", p.component("polynomial", coeffs), mu, z))[0]
+    fl = local("polynomial", coeffs)
+    t.close(got, np.asarray(t.ref.reparameterization_gradient(fl, mu, z)), what=what, variants=[(SCORE_MISSING, np.asarray(np.mean(fl(mu + z))))], atol=1e-12)
+
+
 @check("score_function_gradient_contract", "score_function_gradient: n = 2, a constant f (0 with the baseline); ValueError for bad mu or z")
 def score_function_gradient_contract(t: Trial) -> None:
     z = np.array([-0.4, 1.3])
     for coeffs, baseline, why in ((np.array([0.0, 1.0, 2.0]), False, "n = 2"), (np.array([0.0, 1.0, 2.0]), True, "n = 2, baseline"), (np.array([3.0]), True, "f = 3: the baseline makes every term 0")):
-        p = t.program()
-        got = p.run(p.call("score_function_gradient", p.component("polynomial", coeffs), 0.25, z, baseline))[0]
-        fl = local("polynomial", coeffs)
-        fx = fl(0.25 + z)
-        variants = [(SCORE_MISSING, np.asarray(np.mean(fx - (fx.mean() if baseline else 0.0))))]
-        if baseline:
-            variants.append((BASELINE_MISSING, np.asarray(t.ref.score_function_gradient(fl, 0.25, z))))
-        t.close(got, np.asarray(t.ref.score_function_gradient(fl, 0.25, z, baseline)), what=f"score_function_gradient(p, 0.25, z = [-0.4, 1.3], {baseline}) ({why})", variants=variants, atol=1e-12)
+        judge_score_exact(t, coeffs, 0.25, z, baseline, f"score_function_gradient(p, 0.25, z = [-0.4, 1.3], {baseline}) ({why})")
     _estimator_errors(t, "score_function_gradient")
 
 
@@ -572,10 +584,7 @@ def score_function_gradient_contract(t: Trial) -> None:
 def reparameterization_gradient_contract(t: Trial) -> None:
     z = np.array([-0.4, 1.3])
     for coeffs in (np.array([0.0, 1.0, 2.0]), np.array([3.0])):
-        p = t.program()
-        got = p.run(p.call("reparameterization_gradient", p.component("polynomial", coeffs), 0.25, z))[0]
-        fl = local("polynomial", coeffs)
-        t.close(got, np.asarray(t.ref.reparameterization_gradient(fl, 0.25, z)), what=f"reparameterization_gradient(p with coefficients {coeffs.tolist()}, 0.25, [-0.4, 1.3])", variants=[(SCORE_MISSING, np.asarray(np.mean(fl(0.25 + z))))], atol=1e-12)
+        judge_reparameterization_exact(t, coeffs, 0.25, z, f"reparameterization_gradient(p with coefficients {coeffs.tolist()}, 0.25, [-0.4, 1.3])")
     _estimator_errors(t, "reparameterization_gradient")
 
 

@@ -49,8 +49,18 @@ SCHUR_PRECISION = Mistake(
     "the conditional covariance is the precision block Lambda_aa = [(Sigma_{ab,ab})^-1]_aa, not its inverse",
     "Sigma_{a|b} = (Lambda_aa)^-1, which equals the Schur complement Sigma_aa - Sigma_ab Sigma_bb^-1 Sigma_ba.",
 )
+PRECISION_OF_WHOLE = Mistake(
+    "precision-of-whole-sigma",
+    "the whole Sigma was inverted before restricting to idx_a: this conditions on the marginalised variables too",
+    "Restrict, then invert: Lambda = (Sigma restricted to idx_a + idx_b)^-1, Sigma_{a|b} = (Lambda_aa)^-1; or use the "
+    "Schur complement Sigma_aa - Sigma_ab Sigma_bb^-1 Sigma_ba, which never touches the other indices.",
+)
 
 SIGMAS = 5.0  # Monte Carlo tolerance, in standard errors
+
+# Library code that computes a whole exercise (the stubs' docstrings list it): the checks of mgf, pmf_of_sum,
+# mvn_logpdf and gaussian_mle refuse it.
+DISTRIBUTIONS_FORBID = ("torch.distributions", "scipy.stats")
 
 
 # ---- wrong variants (grader side) -------------------------------------------------------------------------------
@@ -79,11 +89,15 @@ def mle_variants(X: np.ndarray) -> list[tuple[Mistake, np.ndarray]]:
 
 
 def condition_variants(Sigma: np.ndarray, a: list[int], b: list[int], cov: np.ndarray) -> list[tuple[Mistake, np.ndarray]]:
-    """Wrong conditional covariances from the right one: Sigma_aa, the sign flipped, the precision block."""
+    """Wrong conditional covariances from the right one: Sigma_aa, the sign flipped, the precision block, and the
+    inverse of the whole Sigma's precision block (right only when no index is left out)."""
     S_aa = Sigma[np.ix_(a, a)]
     ab = [*a, *b]
     precision_aa = np.linalg.inv(Sigma[np.ix_(ab, ab)])[: len(a), : len(a)]
-    return [(SCHUR_MISSING, S_aa), (SCHUR_SIGN, 2 * S_aa - cov), (SCHUR_PRECISION, precision_aa)]
+    variants = [(SCHUR_MISSING, S_aa), (SCHUR_SIGN, 2 * S_aa - cov), (SCHUR_PRECISION, precision_aa)]
+    if len(ab) < len(Sigma):
+        variants.append((PRECISION_OF_WHOLE, np.linalg.inv(np.linalg.inv(Sigma)[np.ix_(a, a)])))
+    return variants
 
 
 # ---- inputs -----------------------------------------------------------------------------------------------------
@@ -233,7 +247,7 @@ def mgf_cases(t: Trial) -> list[tuple[str, dict[str, float]]]:
     ]
 
 
-@check("mgf_closed_form", "mgf of the five families at several t (the Gamma within its domain t < 1/scale)")
+@check("mgf_closed_form", "mgf of the five families at several t (the Gamma within its domain t < 1/scale)", forbid=DISTRIBUTIONS_FORBID)
 def mgf_closed_form(t: Trial) -> None:
     cases = mgf_cases(t)
     # t = 0 and four below 0.9 min(scale, 1/scale) of the Gamma, where its rate form is finite too
@@ -244,7 +258,7 @@ def mgf_closed_form(t: Trial) -> None:
         judge_mgf(t, dist, tt, **params)
 
 
-@check("mgf_monte_carlo", "mgf against the sample mean of exp(tX), within 5 standard errors")
+@check("mgf_monte_carlo", "mgf against the sample mean of exp(tX), within 5 standard errors", forbid=DISTRIBUTIONS_FORBID)
 def mgf_monte_carlo(t: Trial) -> None:
     n, tt = 20_000, float(t.rng.uniform(0.35, 0.45))
     for dist, params in mgf_cases(t):
@@ -258,7 +272,7 @@ def mgf_monte_carlo(t: Trial) -> None:
         t.close(t.call("mgf", dist, tt, **params), np.asarray(estimate), what=what, rtol=0, atol=SIGMAS * se, variants=mgf_variants(dist, np.asarray(tt), params))
 
 
-@check("pmf_of_sum", "pmf_of_sum: random pmfs, and Poisson(1.2) + Poisson(2.3) = Poisson(3.5)")
+@check("pmf_of_sum", "pmf_of_sum: random pmfs, and Poisson(1.2) + Poisson(2.3) = Poisson(3.5)", forbid=DISTRIBUTIONS_FORBID)
 def pmf_of_sum(t: Trial) -> None:
     judge_pmf_of_sum(t, random_pmf(t, 4), random_pmf(t, 6))
     k = np.arange(40)
@@ -271,12 +285,12 @@ def pmf_of_sum(t: Trial) -> None:
     t.close(t.call("pmf_of_sum", poisson[1.2], poisson[2.3]), want, what=what)
 
 
-@check("mvn_logpdf_grad", "mvn_logpdf on a batch of points, and its gradients w.r.t. x, mu and Sigma")
+@check("mvn_logpdf_grad", "mvn_logpdf on a batch of points, and its gradients w.r.t. x, mu and Sigma", forbid=DISTRIBUTIONS_FORBID)
 def mvn_logpdf_grad(t: Trial) -> None:
     judge_mvn_logpdf(t, t.rng.standard_normal((5, 3)), t.rng.standard_normal(3), random_cov(t, 3))
 
 
-@check("gaussian_mle", "gaussian_mle: mean and maximum-likelihood (biased) covariance of a sample")
+@check("gaussian_mle", "gaussian_mle: mean and maximum-likelihood (biased) covariance of a sample", forbid=DISTRIBUTIONS_FORBID)
 def gaussian_mle(t: Trial) -> None:
     judge_gaussian_mle(t, t.rng.standard_normal((7, 3)) * [1.0, 2.0, 0.5] + [1.0, -2.0, 0.0])
 
@@ -348,7 +362,7 @@ def marginal_contract(t: Trial) -> None:
     judge_marginal(t, joint, 0)
     judge_marginal(t, joint, (0, 1))
     bad = joint.copy()
-    bad[0, 0], bad[1, 0] = bad[0, 0] + 0.5, bad[1, 0] - 0.5  # still sums to 1, one entry negative
+    bad[0, 0], bad[1, 0] = bad[0, 0] + bad[1, 0] + 0.1, -0.1  # still sums to 1, one entry negative
     t.raises("ValueError", "marginal", bad, 0)
     t.raises("ValueError", "marginal", joint * 1.01, 0)
     t.raises("ValueError", "marginal", joint, 2)
@@ -387,7 +401,7 @@ def variance_of_linear_combination_contract(t: Trial) -> None:
     t.raises("ValueError", "variance_of_linear_combination", a[:2], cov)
 
 
-@check("mgf_contract", "mgf: parameters at the edges of their ranges; ValueError past them and at t = 1/scale for the Gamma")
+@check("mgf_contract", "mgf: parameters at the edges of their ranges; ValueError past them and at t = 1/scale for the Gamma", forbid=DISTRIBUTIONS_FORBID)
 def mgf_contract(t: Trial) -> None:
     # Each bad parameter lies past its limit by less than 1, so a limit moved by 1 lets it through.
     tt = t.rng.uniform(-1.5, 1.5, 3)
@@ -410,7 +424,7 @@ def mgf_contract(t: Trial) -> None:
         t.raises("ValueError", "mgf", dist, tt, **params)
 
 
-@check("pmf_of_sum_contract", "pmf_of_sum: a point mass shifts the other pmf; zero entries; ValueError for a bad pmf")
+@check("pmf_of_sum_contract", "pmf_of_sum: a point mass shifts the other pmf; zero entries; ValueError for a bad pmf", forbid=DISTRIBUTIONS_FORBID)
 def pmf_of_sum_contract(t: Trial) -> None:
     p = random_pmf(t, 5)
     p[2] = 0.0
@@ -422,7 +436,7 @@ def pmf_of_sum_contract(t: Trial) -> None:
     t.raises("ValueError", "pmf_of_sum", p, np.full((2, 2), 0.25))
 
 
-@check("mvn_logpdf_contract", "mvn_logpdf: one point; float32 stays float32; ValueError for a bad shape or a non-symmetric, singular or indefinite Sigma")
+@check("mvn_logpdf_contract", "mvn_logpdf: one point; float32 stays float32; ValueError for a bad shape or a non-symmetric, singular or indefinite Sigma", forbid=DISTRIBUTIONS_FORBID)
 def mvn_logpdf_contract(t: Trial) -> None:
     mu, Sigma = t.rng.standard_normal(2), random_cov(t, 2)
     judge_mvn_logpdf(t, t.rng.standard_normal(2), mu, Sigma)
@@ -439,7 +453,7 @@ def mvn_logpdf_contract(t: Trial) -> None:
     t.raises("ValueError", "mvn_logpdf", x, t.tensor(mu), t.tensor(random_cov(t, 3)))
 
 
-@check("gaussian_mle_contract", "gaussian_mle: n = 2 and n = 1 (zero covariance); ValueError for no rows or a 1-D X")
+@check("gaussian_mle_contract", "gaussian_mle: n = 2 and n = 1 (zero covariance); ValueError for no rows or a 1-D X", forbid=DISTRIBUTIONS_FORBID)
 def gaussian_mle_contract(t: Trial) -> None:
     judge_gaussian_mle(t, t.rng.standard_normal((2, 3)))
     judge_gaussian_mle(t, t.rng.standard_normal((1, 3)))

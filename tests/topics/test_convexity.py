@@ -3,6 +3,7 @@ linear algebra, torch.autograd.functional and a brute-force solution of the cons
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -107,6 +108,26 @@ def test_reference_estimators_agree_with_the_truth_and_the_documented_standard_e
         assert round(np.std(x**2 * z) / np.sqrt(len(z)), 3) == 0.011
         assert round(np.std((x**2 - np.mean(x**2)) * z) / np.sqrt(len(z)), 4) == 0.0087
         assert round(np.std(2 * x) / np.sqrt(len(z)), 4) == 0.0045
+
+
+def test_a_baseline_can_raise_the_variance_as_the_docstring_says():
+    """Per term, Var[(f - c) z] = Var[f z] + c^2 - 2 c E[f z^2]. For f = exp(-5 x^2) at mu = 0 (N(0, 1) moments):
+    E[f z^2] = 11^-1.5, E[f] = 11^-0.5, E[f^2 z^2] = 21^-1.5, E[f z] = 0."""
+    z = np.random.default_rng(2).standard_normal(200_000)
+    f = lambda x: np.exp(-5 * x**2)  # noqa: E731
+    e_fz2, e_f, e_f2z2 = 11**-1.5, 11**-0.5, 21**-1.5
+    assert round(e_f, 2) == 0.30 and round(2 * e_fz2, 3) == 0.055
+    se_without, se_with = math.sqrt(e_f2z2 / 2e5), math.sqrt((e_f2z2 + e_f**2 - 2 * e_f * e_fz2) / 2e5)
+    assert (round(se_without, 5), round(se_with, 5)) == (0.00023, 0.00065)
+    fx = f(z)
+    np.testing.assert_allclose([np.std(fx * z), np.std((fx - fx.mean()) * z)], [math.sqrt(e_f2z2), math.sqrt(e_f2z2 + e_f**2 - 2 * e_f * e_fz2)], rtol=0.02)
+    assert abs(ref.score_function_gradient(f, 0.0, z)) < 5 * se_without and abs(ref.score_function_gradient(f, 0.0, z, baseline=True)) < 5 * se_with
+    assert round(2 / math.sqrt(2e5), 4) == 0.0045  # the pathwise SE of x^2 at every mu
+
+
+@pytest.mark.parametrize("c, want", [(0.5, 1.0), (3.0, 1.0), (0.0, np.inf)])
+def test_condition_number_of_multiples_of_the_identity(c: float, want: float):
+    assert ref.condition_number(c * np.eye(3)) == want
 
 
 def test_true_gradient_of_polynomials():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ import torch.nn.functional as F
 from torch.distributions import Categorical, Independent, Normal, kl_divergence
 
 from autograder.engine.results import FAILED
-from checks.public.information import general_gaussian_kl
+from checks.public.information import corner_rows, general_gaussian_kl, kl_by_ratio
 from solutions import information as ref
 
 from conftest import grade_source
@@ -36,7 +37,7 @@ def test_messages_say_which_function_input_and_values(grader):
 def test_a_finite_answer_where_kl_is_infinite_is_explained(grader):
     """A KL that skips the outcomes where q = 0 is wrong without being a named mistake: the message says why."""
     source = KNOWN["kl_swapped"].source.replace(
-        "return np.sum(_xlogy(q, q / p), axis=-1)", "return np.sum(_xlogy(p, p / np.where(q > 0, q, 1.0)), axis=-1)"
+        "return np.sum(_xlogy(q, q) - _xlogy(q, p), axis=-1)", "return np.sum(_xlogy(p, p) - _xlogy(p, np.where(q > 0, q, 1.0)), axis=-1)"
     )
     result = grade_source(grader, source, TOPIC)
     check = next(c for c in result.checks if c.id == "kl_infinite")
@@ -77,6 +78,20 @@ def test_reference_infinite_exactly_where_torch_is():
     np.testing.assert_allclose(ref.cross_entropy(p, q), -torch.special.xlogy(torch.tensor(p), torch.tensor(q)).sum(-1), rtol=1e-12)
 
 
+def test_reference_kl_is_finite_for_a_subnormal_q():
+    """p / q overflows for q = 5e-324 (the checks name that mistake, kl_by_ratio); ln q does not."""
+    with np.errstate(divide="ignore", over="ignore"):
+        assert np.isinf(np.sum(0.5 * np.log(np.array([0.5, 0.5]) / [1.0, 5e-324])))
+    want = 0.5 * math.log(0.5) * 2 - 0.5 * math.log(5e-324)
+    assert round(want, 3) == 371.527
+    np.testing.assert_allclose(ref.kl_divergence([0.5, 0.5], [1.0, 5e-324]), want, rtol=1e-14)
+    np.testing.assert_allclose(ref.cross_entropy([0.5, 0.5], [1.0, 5e-324]), -0.5 * math.log(5e-324), rtol=1e-14)
+    p, q = corner_rows(np.random.default_rng(3), 5)
+    assert q[2].min() == 5e-324 and np.isinf(kl_by_ratio(p, q)[2])
+    np.testing.assert_allclose(ref.kl_divergence(p, q), ref.cross_entropy(p, q) - ref.entropy(p), rtol=1e-12, atol=1e-14)
+    assert np.all(np.isfinite(ref.kl_divergence(p, q))) and ref.kl_divergence(p, q)[1] == 0.0
+
+
 def test_reference_broadcasts_batch_axes():
     p, q = _rows((2, 1, 4), 1), _rows((3, 4))
     got = ref.kl_divergence(p, q)
@@ -86,7 +101,7 @@ def test_reference_broadcasts_batch_axes():
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-@pytest.mark.parametrize("scale", [3.0, 1e4])
+@pytest.mark.parametrize("scale", [3.0, 1e3, 1e4])
 def test_reference_softmax_cross_entropy_matches_torch(dtype: torch.dtype, scale: float):
     logits = (scale * torch.tensor(RNG.standard_normal((6, 5)))).to(dtype)
     targets = torch.tensor(RNG.integers(0, 5, 6))

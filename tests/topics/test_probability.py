@@ -74,6 +74,7 @@ def test_reference_mgf_matches_torch_moments_and_samples(dist, params, torch_dis
 
 
 def test_reference_mgf_refuses_the_gamma_past_its_domain():
+    """E[exp(tX)] = int x^(k-1) exp(x (t - 1/scale)) dx / ...: infinite from t = 1/scale on, t = 1/scale included."""
     ref.mgf("gamma", np.array([1.99]), shape=3.0, scale=0.5)
     with pytest.raises(ValueError, match="mgf: the gamma MGF is infinite for t >= 1 / scale = 2"):
         ref.mgf("gamma", np.array([0.0, 2.0]), shape=3.0, scale=0.5)
@@ -129,6 +130,37 @@ def test_reference_gaussian_condition_matches_the_precision_form_and_a_regressio
     marginal_b = MultivariateNormal(torch.tensor(mu[b]), torch.tensor(Sigma[np.ix_(b, b)])).log_prob(torch.tensor(x_b))
     conditional = MultivariateNormal(torch.tensor(mean), torch.tensor(cov)).log_prob(torch.tensor(x_a))
     assert float(joint - marginal_b) == pytest.approx(float(conditional), rel=1e-10)
+
+
+def test_gaussian_condition_restricts_then_inverts():
+    """The docstring's rule: with an index left out, the precision of the whole Sigma conditions on it too."""
+    Sigma = np.array([[2.0, 0.8, 0.6], [0.8, 1.0, 0.5], [0.6, 0.5, 1.5]])  # the docstring's example, and a third variable
+    _, cov = ref.gaussian_condition(np.zeros(3), Sigma, [0], [1], np.array([2.0]))
+    assert cov[0, 0] == pytest.approx(1.36, rel=1e-12)
+    assert 1 / np.linalg.inv(Sigma[:2, :2])[0, 0] == pytest.approx(1.36, rel=1e-12)  # restrict, then invert
+    assert 1 / np.linalg.inv(Sigma)[0, 0] == pytest.approx(1.328, rel=1e-12)  # invert, then restrict: Var[x_0 | x_1, x_2]
+    _, given_both = ref.gaussian_condition(np.zeros(3), Sigma, [0], [1, 2], np.zeros(2))
+    assert given_both[0, 0] == pytest.approx(1.328, rel=1e-12)
+
+
+@pytest.mark.parametrize("variance, eps", [(0.5, 1.0), (1.0, 1.0), (4.0, 1.0)])
+def test_chebyshev_is_attained_as_the_docstring_says(variance: float, eps: float):
+    """sigma <= eps: +-eps with probability sigma^2 / (2 eps^2) each, else 0; sigma > eps: +-sigma, half each."""
+    sigma = math.sqrt(variance)
+    if sigma <= eps:
+        values, probs = np.array([-eps, 0.0, eps]), np.array([variance / (2 * eps**2), 1 - variance / eps**2, variance / (2 * eps**2)])
+    else:
+        values, probs = np.array([-sigma, sigma]), np.array([0.5, 0.5])
+    assert probs.min() >= 0 and probs @ values == 0 and probs @ values**2 == pytest.approx(variance)
+    assert probs[np.abs(values) >= eps].sum() == pytest.approx(ref.chebyshev_bound(variance, eps))
+
+
+def test_bayes_posterior_takes_any_shape():
+    lik, priors = RNG.uniform(0.1, 2.0, (2, 3)), RNG.uniform(0.1, 1.0, (2, 3))
+    priors /= priors.sum()
+    post = ref.bayes_posterior(lik, priors)
+    assert post.shape == (2, 3)
+    np.testing.assert_allclose(post.ravel(), ref.bayes_posterior(lik.ravel(), priors.ravel()), rtol=1e-14)
 
 
 def test_reference_chebyshev_holds_for_torch_samples():
