@@ -34,14 +34,14 @@ def example_outputs(tmp_path_factory) -> dict[str, Path]:
         files[fmt] = out / f"report.{fmt}"
         done = grade("run", EXAMPLE, "--device", "cpu", "--format", fmt, "--output", str(files[fmt]))
         assert done.returncode == 0, done.stderr
-        assert f"Total: 19/{COURSE_POINTS:g}" in done.stdout  # the text summary still goes to the terminal
+        assert f"Total: 24/{COURSE_POINTS:g}" in done.stdout  # the text summary still goes to the terminal
     return files
 
 
 def test_json_report(example_outputs):
     data = json.loads(example_outputs["json"].read_text())
     assert (data["points"], data["max_points"]) == (19, COURSE_POINTS)
-    assert (data["topics"][0]["points"], data["topics"][0]["max_points"]) == (19, 41)
+    assert (data["topics"][0]["points"], data["topics"][0]["max_points"]) == (24, 45)
     checks = {c["id"]: c for c in data["topics"][0]["checks"]}
     assert checks["conv1d_full"]["mistake"]["id"] == "kernel-flip"
     assert checks["receptive_field"]["status"] == "not attempted"
@@ -123,8 +123,8 @@ def test_help_lists_commands_and_exit_codes():
 @pytest.mark.parametrize(
     "threshold, code",
     [
-        pytest.param("46", 0, id="at-the-threshold"),  # the example earns 19 of convolution's 41 points: 46.3%
-        pytest.param("47", 4, id="under-the-threshold"),
+        pytest.param("53", 0, id="at-the-threshold"),  # the example earns 24 of convolution's 45 points: 53.3%
+        pytest.param("54", 4, id="under-the-threshold"),
         pytest.param("101", 2, id="not-a-percentage"),
     ],
 )
@@ -132,4 +132,4 @@ def test_fail_under_turns_a_low_score_into_exit_4(threshold: str, code: int):
     done = grade("run", EXAMPLE, "--topic", "convolution", "--device", "cpu", "--fail-under", threshold)
     assert done.returncode == code, done.stderr
     if code == 4:
-        assert "score 19/41 is under --fail-under 47% (19.27 points)" in done.stderr
+        assert "score 24/45 is under --fail-under 54% (24.3 points)" in done.stderr

@@ -44,7 +44,7 @@ def test_the_shipped_course_loads():
 BAD = [
     ("unknown-top-key", lambda d: d.update(colour="red"), r"colour: unknown key; expected one of: course, seed"),
     ("unknown-topic-key", lambda d: d["topics"][0].update(weight=3), r"topics\[0\]\.weight: unknown key"),
-    ("points-do-not-add-up", lambda d: d["topics"][0].update(points=99), r"topics\[0\]\.points: the checks of 'convolution' add up to 41, but points is 99"),
+    ("points-do-not-add-up", lambda d: d["topics"][0].update(points=99), r"topics\[0\]\.points: the checks of 'convolution' add up to 45, but points is 99"),
     ("points-not-a-number", lambda d: d["topics"][0]["checks"].update(conv1d_full="two"), r"topics\[0\]\.checks\.conv1d_full: expected a positive number, got 'two'"),
     ("negative-points", lambda d: d["topics"][0]["checks"].update(conv1d_full=-2), r"topics\[0\]\.checks\.conv1d_full: expected a positive number, got -2"),
     ("missing-title", lambda d: d["topics"][0].pop("title"), r"topics\[0\]\.title: missing \(required\)"),

@@ -15,6 +15,7 @@ from autograder.course.config import load_course
 from autograder.engine.checks import MODIFIES_INPUT, USES_AUTOGRAD, USES_LIBRARY, checks_in
 from autograder.engine.compare import Mistake
 from autograder.engine.results import FAILED, NOT_ATTEMPTED, PASSED
+from autograder.selftest.units import remove
 
 from conftest import ROOT, grade_source, statuses
 from mistakes import known_mistakes
@@ -112,3 +113,24 @@ def test_hidden_checks_pass_the_reference_and_name_every_mistake_whatever_inputs
         hidden = {c.id: c for c in result.checks if c.hidden}
         for check_id in known.fails & set(hidden):
             assert hidden[check_id].mistake and hidden[check_id].mistake["id"] == known.mistake, (known.name, check_id, hidden[check_id].message)
+
+
+# A real submission missing one function or operation (the probe's: an engine without log, optimizers without
+# nesterov, a layer set without xcorr1d) loses that unit's checks and nothing else. `grade selftest` removes every
+# unit of every topic this way under its own secret; this table pins one per topic, with the checks that must lose.
+MISSING_ONE = [
+    pytest.param("convolution", "xcorr1d", {"xcorr1d_modes", "hidden_xcorr1d"}, id="convolution-xcorr1d"),
+    pytest.param("backprop", "Value.log", {"value_log"}, id="backprop-Value.log"),
+    pytest.param("backprop", "Value.__radd__", {"value_radd"}, id="backprop-Value.__radd__"),
+    pytest.param("optimizers", "nesterov", {"nesterov", "nesterov_contract", "hidden_nesterov"}, id="optimizers-nesterov"),
+    pytest.param("information", "softmax_cross_entropy", {"softmax_cross_entropy", "softmax_cross_entropy_stable", "softmax_cross_entropy_contract", "hidden_softmax_cross_entropy"}, id="information-softmax_cross_entropy"),
+    pytest.param("probability", "chebyshev_bound", {"chebyshev_bound", "chebyshev_bound_contract", "hidden_chebyshev_bound"}, id="probability-chebyshev_bound"),
+    pytest.param("convexity", "frobenius_norm", {"frobenius_norm", "frobenius_norm_contract", "hidden_frobenius_norm"}, id="convexity-frobenius_norm"),
+]
+
+
+@pytest.mark.parametrize("topic, unit, loses", MISSING_ONE)
+def test_a_missing_unit_costs_only_its_own_checks(grader, topic: str, unit: str, loses: set[str]):
+    result = grade_source(grader, remove((ROOT / "solutions" / f"{topic}.py").read_text(), unit).source, topic)
+    assert {c.id for c in result.checks if c.status != PASSED} == loses
+    assert all(c.status == NOT_ATTEMPTED for c in result.checks if c.id in loses)
