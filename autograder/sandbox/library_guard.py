@@ -4,7 +4,8 @@ A check declares what it forbids (``@check(..., forbid=("torch.nn.functional.con
 student call with a profile hook that looks at every function entered, however it was reached: an alias
 (``torch.conv2d`` is ``F.conv2d``), a module that calls it (``nn.Conv2d``), a lookup by name in ``sys.modules``. A
 name is a module (everything defined in it or below it, imported already or later) or a function (that function's
-code, or that builtin). A use is recorded even when the student's code catches what follows, and a hook the code
+code, or that builtin; a ufunc, which raises no profile event, is watched where its module holds it, so a reference
+taken before the check escapes it). A use is recorded even when the student's code catches what follows, and a hook the code
 removed counts as a use. Like the autograd guard, this detects the library; it does not stop code written to evade
 it (a copy of the library's source is the student's own code).
 """
@@ -41,6 +42,7 @@ class _Rules:
         self.modules: list[str] = []
         self.codes: dict[Any, str] = {}
         self.builtins: dict[int, str] = {}
+        self.others: list[tuple[Any, str, str]] = []  # (owner, attribute, name): callables no profile event names
         self._keep: list[Any] = []  # the builtins whose ids are keys, alive while the rules are
         for name in names:
             found = _resolve(name)
@@ -48,9 +50,13 @@ class _Rules:
                 self.modules.append(name)  # not imported yet, or a module: judged by the defining module's name
             elif _code(found) is not None:
                 self.codes[_code(found)] = name
-            else:
+            elif type(found).__name__ in ("builtin_function_or_method", "method_descriptor"):
                 self.builtins[id(found)] = name
                 self._keep.append(found)
+            else:  # a ufunc (scipy.special.rel_entr): calling it raises no profile event, so its attribute is watched
+                owner = _resolve(name.rpartition(".")[0])
+                if owner is not None:
+                    self.others.append((owner, name.rpartition(".")[2], name))
         self._decided: dict[Any, str | None] = {}
 
     def python(self, code: Any, module: str) -> str | None:
@@ -102,6 +108,17 @@ def forbidden(names: Sequence[str]) -> Iterator[None]:
         if name is not None and not uses:
             uses.append(name)
 
+    def watched(original: Any, name: str) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if not uses:
+                uses.append(name)
+            return original(*args, **kwargs)
+
+        return call
+
+    patched = [(owner, attribute, getattr(owner, attribute)) for owner, attribute, _ in rules.others]
+    for (owner, attribute, original), (_, _, name) in zip(patched, rules.others):
+        setattr(owner, attribute, watched(original, name))
     previous = sys.getprofile()
     sys.setprofile(hook)
     threading.setprofile(hook)  # threads the student's code starts
@@ -111,6 +128,8 @@ def forbidden(names: Sequence[str]) -> Iterator[None]:
         removed = sys.getprofile() is not hook
         sys.setprofile(previous)
         threading.setprofile(None)  # type: ignore[arg-type]
+        for owner, attribute, original in patched:
+            setattr(owner, attribute, original)
         if removed and not uses:
             uses.append("sys.setprofile (the grader's watch for forbidden library code was removed)")
         if uses:
