@@ -32,6 +32,9 @@ np.polymul included): numpy.convolve, numpy.correlate, scipy.signal, scipy.ndima
 torch.nn.functional.conv2d, torch.nn.functional.conv3d, torch.nn.functional.conv_transpose1d,
 torch.nn.functional.conv_transpose2d, torch.convolution, torch.nn.grad. Allowed: numpy.fft, F.pad, Tensor.unfold,
 F.unfold, einsum, np.lib.stride_tricks.sliding_window_view and the like.
+
+Arguments are read-only: no function changes an array or tensor it is given (it returns new ones); a change made
+in place fails the check it happens in, named as the mistake modifies-input.
 """
 
 from __future__ import annotations

@@ -24,6 +24,9 @@ broadcast batch shape (a 0-d array for two 1-D inputs). The entries are used as 
 Each exercise is its formula: library code that computes the whole of it is not allowed (the checks refuse it by
 name, and each function's docstring lists what it may not call). The 0 ln 0 helpers torch.special.xlogy and
 torch.special.entr, and torch.logsumexp / torch.log_softmax, are fine.
+
+Arguments are read-only: no function changes an array or tensor it is given (it returns new ones); a change made
+in place fails the check it happens in, named as the mistake modifies-input.
 """
 
 from __future__ import annotations

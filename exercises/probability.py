@@ -20,6 +20,9 @@ Everything is float64 numpy except mvn_logpdf, which takes and returns torch ten
 differentiate it. Invalid inputs raise ValueError naming the function and the argument. Where a library computes a
 whole exercise (torch.distributions, scipy.stats), the function's docstring says it is not allowed, and the checks
 refuse it by name.
+
+Arguments are read-only: no function changes an array or tensor it is given (it returns new ones); a change made
+in place fails the check it happens in, named as the mistake modifies-input.
 """
 
 from __future__ import annotations

@@ -16,6 +16,9 @@ The layer functions use the conventions of torch.nn: a batch of N examples in th
 shape (out, in), and the loss of a batch is the *mean* over its examples. A backward function receives the upstream
 gradient dY = dL/dY and returns the gradients of L with respect to the layer's inputs, each of its input's shape.
 They are written in numpy from these formulas; torch.autograd is not used (the grader refuses it here).
+
+Arguments are read-only: no function changes an array or tensor it is given (it returns new ones); a change made
+in place fails the check it happens in, named as the mistake modifies-input.
 """
 
 from __future__ import annotations

@@ -16,6 +16,9 @@ diverges along the top eigenvector.
 Matrices and vectors are array-likes converted to float64 numpy arrays; functions passed in (f, grad) are called
 with numpy arrays, except in taylor_second_order and reparameterization_gradient, which call f with float64 torch
 tensors and differentiate through it.
+
+Arguments are read-only: no function changes an array or tensor it is given (it returns new ones); a change made
+in place fails the check it happens in, named as the mistake modifies-input.
 """
 
 from __future__ import annotations
