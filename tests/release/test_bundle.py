@@ -114,14 +114,15 @@ def test_the_solution_lines_scanned_for_are_many():
 
 
 def _floats(values: list[np.ndarray]) -> set[float]:
-    """Float64 values that identify a computation: finite, not integers, not tiny."""
+    """Float64 values that identify a computation: finite, not tiny, not multiples of 1/16 (integers, and what a
+    saturated softmax's gradient gives: +-0.5 for two examples)."""
     found: set[float] = set()
     for v in values:
         v = np.asarray(v)
         if v.dtype == np.float64:
             flat = v.ravel()
             flat = flat[np.isfinite(flat) & (np.abs(flat) > 1e-6)]
-            found.update(float(x) for x in flat if x != math.floor(x))
+            found.update(float(x) for x in flat if 16 * x != math.floor(16 * x))
     return found
 
 
@@ -172,7 +173,7 @@ def test_untouched_stubs_score_zero_and_say_hidden_checks_run_at_submission(bund
     for topic in course.topics:
         assert f"{topic.id}: hidden checks ({topic.hidden.checks}, {topic.hidden.points:g} points) run when you submit; this grade counts public checks only" in run.stdout
     assert "Total: 0/" in run.stdout
-    assert run.stdout.count("todo: not attempted") == sum(len(t.checks) for t in course.topics)
+    assert len(re.findall(r"todo: .*not attempted", run.stdout)) == sum(len(t.checks) for t in course.topics)
 
 
 @pytest.fixture(scope="session")
