@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/selftest.py [--topic convolution] [--sample 24]
 
-1. the whole self-test of one topic with one mutant at a time vs one per usable core, as a ratio;
+1. the whole self-test of one topic under the kill rule (a mutant is killed only if each of 8 course secrets kills
+   it) vs under one secret, one mutant per usable core: what the rule costs, as a ratio;
 2. grading a sample of its mutants on every check, through the fork server (strict sandbox, as the self-test does)
    vs through workers that are fresh interpreters (what every mutant would cost without the fork server), as a
    ratio. (The self-test itself stops at a mutant's first lost point, so it costs less per mutant than either.)
@@ -11,6 +12,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -28,7 +30,9 @@ from autograder.selftest import runner as selftest  # noqa: E402
 from autograder.selftest.mutation import mutants  # noqa: E402
 
 
-def whole_topic(course, topic: str, jobs: int) -> tuple[float, int]:
+def whole_topic(course, topic: str, jobs: int, secrets: int) -> tuple[float, int]:
+    chosen = course.topic(topic)
+    course = dataclasses.replace(course, topics=(dataclasses.replace(chosen, selftest=dataclasses.replace(chosen.selftest, secrets=secrets)),))
     start = time.perf_counter()
     report = selftest.run(course=course, topics=[topic], devices=["cpu"], sandbox="auto", jobs=jobs)
     return time.perf_counter() - start, len(report.topics[0].mutants)
@@ -55,10 +59,11 @@ def main() -> None:
     jobs = default_jobs()
     print(f"self-test of {args.topic!r}, {jobs} usable cores")
 
-    serial, count = whole_topic(course, args.topic, 1)
-    parallel, _ = whole_topic(course, args.topic, jobs)
-    print(f"  whole topic ({count} mutants), 1 at a time       {serial:8.1f} s")
-    print(f"  whole topic ({count} mutants), {jobs} at a time       {parallel:8.1f} s   ({serial / parallel:.2f}x faster)")
+    secrets = course.topic(args.topic).selftest.secrets
+    single, count = whole_topic(course, args.topic, jobs, 1)
+    rule, _ = whole_topic(course, args.topic, jobs, secrets)
+    print(f"  whole topic ({count} mutants, {jobs} at a time), 1 secret        {single:8.1f} s")
+    print(f"  whole topic ({count} mutants, {jobs} at a time), {secrets} secrets       {rule:8.1f} s   ({rule / single:.2f}x the cost)")
 
     found = mutants(course.topic(args.topic).solution.read_text(encoding="utf-8"))
     step = max(1, len(found) // args.sample)

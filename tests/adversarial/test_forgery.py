@@ -274,7 +274,7 @@ def test_mutating_the_inputs_in_place_earns_nothing(tight_grader):
             h[:] = 0
             return out
         """,
-        phrase=r"are off",
+        phrase=r"changed its argument f in place",  # the grader's copies are untouched, and the change is named
     ).run(tight_grader)
 
 
