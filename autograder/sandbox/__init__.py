@@ -1,7 +1,8 @@
 """The sandbox: the only place student code runs (``worker``, forked by ``forkserver``) and everything that confines it
 (``confinement``: namespaces, an unprivileged uid, keyrings, limits; ``rootfs``: the allow-listed file system a strict
-worker sees), the wire format it answers in (``exchange``), the
-grader's side of a worker (``workers``, timed by ``cputime``), and what the worker offers checks (``components``, ``autograd_guard``, ``library_guard``).
+worker sees), the wire format it answers in (``exchange``), where a line of a submission is (``locations``: a
+notebook's cells, the stack of a stopped worker), the grader's side of a worker (``workers``, timed by ``cputime``),
+and what the worker offers checks (``components``, ``autograd_guard``, ``library_guard``).
 
 Nothing here imports the referee: student code never shares a process with the grader's state.
 """

@@ -16,6 +16,7 @@ user namespace (where it is root), and the worker moves into a nested one of its
 
 The supervisor waits on the init and on a control socket from the grader; "kill", or the grader going away, kills
 the init and with it every process in the namespace, setsid escapees included. It then reports how the worker ended.
+"dump" sends the worker SIGUSR1 (through the init, in strict mode), on which it writes its Python stacks to the grader.
 A failure to confine travels to the supervisor through a pipe whose last write end the worker closes before it runs
 student code, and on to the grader in that report: nothing a submission writes can pass for a sandbox failure.
 """
@@ -166,9 +167,11 @@ def _wait(child: int, ctl: socket.socket) -> bool:
         ready, _, _ = select.select([ctl] + ([pidfd] if pidfd is not None else []), [], [], None if pidfd else 0.05)
         if ctl in ready and not killed:
             data = ctl.recv(64)
-            if not data or data.startswith(b"kill"):
+            if not data or b"kill" in data:
                 os.kill(child, signal.SIGKILL)
                 killed = True
+            elif b"dump" in data:
+                os.kill(child, signal.SIGUSR1)
         if pidfd is not None and pidfd in ready:
             os.close(pidfd)
             return killed
@@ -247,6 +250,8 @@ def _init(conf: Confinement, request: dict[str, Any], proto_fd: int, out_fd: int
             _work(conf, request, proto_fd, out_fd, setup_fd, workdir="/tmp")
         finally:
             os._exit(code)
+    # The supervisor's "dump" for the worker; a pid namespace's init hears only the signals it has a handler for.
+    signal.signal(signal.SIGUSR1, lambda *_: _signal(worker, signal.SIGUSR1))
     os.close(proto_fd)
     os.close(out_fd)
     os.close(setup_fd)
@@ -257,11 +262,19 @@ def _init(conf: Confinement, request: dict[str, Any], proto_fd: int, out_fd: int
             return 128 - code if code < 0 else min(code, 127)
 
 
+def _signal(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except OSError:
+        pass  # gone already
+
+
 def _work(conf: Confinement, request: dict[str, Any], proto_fd: int, out_fd: int, setup_fd: int, workdir: str | None) -> None:
     import tempfile
 
     from .worker import serve
 
+    signal.signal(signal.SIGUSR1, signal.SIG_IGN)  # a "dump" before serve() offers stacks is not a reason to die
     try:
         os.chdir(workdir or tempfile.mkdtemp(prefix="autograder-worker-"))
         devnull = os.open(os.devnull, os.O_RDONLY)

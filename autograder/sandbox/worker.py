@@ -9,11 +9,15 @@ grader: whatever comes back is validated and compared in the grading process.
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import importlib.abc
 import importlib.util
+import io
 import linecache
 import operator
 import os
+import re
+import signal
 import sys
 import traceback
 import types
@@ -23,6 +27,7 @@ import numpy as np
 
 from . import autograd_guard, components, library_guard
 from .exchange import read_frame, write_frame
+from .locations import Cell, cell_map, cell_of, in_cells, line_in
 
 __all__ = ["serve", "to_wire"]
 
@@ -91,14 +96,18 @@ def _argument_name(where: str, fn: Any, count: int) -> str:
 
 
 def to_wire(value: Any, arrays: list[np.ndarray], depth: int = 0) -> dict[str, Any]:
-    """Describe ``value`` as nested tuples of plain arrays; refuse anything else (objects, complex numbers, ...)."""
+    """Describe ``value`` as plain arrays with what each one was (the grader judges a numpy answer where a tensor is
+    asked, and the reverse): ``{"a": i, "k": kind}`` with kind ndarray, numpy-scalar, float, int or bool, or
+    ``{"a": i, "k": "tensor", "dev": device, "grad": requires_grad}``; ``{"t": [...]}`` a tuple, ``{"l": [...]}`` a
+    list, ``{"n": None}``. Anything else is refused (objects, complex numbers, ...)."""
     if depth > _MAX_DEPTH:
         raise TypeError(f"result nested more than {_MAX_DEPTH} levels deep")
     if value is None:
         return {"n": None}
     if isinstance(value, (tuple, list)):
-        return {"t": [to_wire(v, arrays, depth + 1) for v in value]}
+        return {"t" if isinstance(value, tuple) else "l": [to_wire(v, arrays, depth + 1) for v in value]}
     torch = sys.modules.get("torch")
+    kind: dict[str, Any]
     if torch is not None and isinstance(value, torch.Tensor):
         tensor = value.detach()
         if tensor.is_complex():
@@ -106,14 +115,18 @@ def to_wire(value: Any, arrays: list[np.ndarray], depth: int = 0) -> dict[str, A
         if tensor.dtype == torch.bfloat16:
             tensor = tensor.float()
         array = tensor.cpu().resolve_neg().numpy()
+        kind = {"k": "tensor", "dev": str(value.device), "grad": bool(value.requires_grad)}
     elif isinstance(value, (np.ndarray, np.generic, bool, int, float)):
         array = np.asarray(value)
+        # bool before int: a Python bool is an int too
+        names = ((np.ndarray, "ndarray"), (np.generic, "numpy-scalar"), (bool, "bool"), (int, "int"), (float, "float"))
+        kind = {"k": next(name for cls, name in names if isinstance(value, cls))}
     else:
         raise TypeError(f"returned an object of type {type(value).__qualname__}; expected an array, a tensor or a number")
     if array.dtype.kind not in "biuf":
         raise TypeError(f"returned an array of dtype {array.dtype}; expected real numbers")
     arrays.append(np.array(array, copy=True))
-    return {"a": len(arrays) - 1}
+    return {"a": len(arrays) - 1, **kind}
 
 
 class _Helpers(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -143,10 +156,15 @@ class _Session:
         self.module: types.ModuleType | None = None
         self.step: int | None = None  # the program step in progress, named in error replies
         self.files: set[str] = set()  # the submission's files: their frames are the ones a traceback shows
+        self.cells: dict[str, tuple[Cell, ...]] = {}  # a notebook's line map: its frames are shown as cells and lines
 
     # ---- loading -------------------------------------------------------------------------------------------------
 
-    def load(self, *, module: str, filename: str, source: str, helpers: Sequence[Sequence[str]] = ()) -> None:
+    def load(self, *, module: str, filename: str, source: str, helpers: Sequence[Sequence[str]] = (), cells: Sequence[Sequence[Any]] = ()) -> None:
+        """Run the submission's module; ``cells``: its line map when it is a notebook's code (locations.cell_map)."""
+        spans = cell_map(cells)  # checked before any student code runs: a bad map is the load's error
+        if spans:
+            self.cells[filename] = spans
         for name, path, text in [(module, filename, source), *helpers]:
             linecache.cache[path] = (len(text), None, text.splitlines(True), path)
             self.files.add(path)
@@ -229,15 +247,16 @@ class _Session:
             return _OPERATORS[step["name"]](*args), None
         return getattr(env[step["obj"]], step["name"]), None  # attr: a property runs student code too
 
-    def grad(self, step: dict[str, Any], env: dict[str, Any], arrays: list[np.ndarray]) -> tuple[Any, ...]:
+    def grad(self, step: dict[str, Any], env: dict[str, Any], arrays: list[np.ndarray]) -> tuple[Any, ...] | None:
+        """The gradients, or None when an output is not a tensor with a graph: nothing raised, and the grader says what
+        the student's function returned (its kind comes back with it)."""
         import torch
 
         outputs = [self.resolve(s, env, arrays) for s in step["outputs"]]
         inputs = [self.resolve(s, env, arrays) for s in step["inputs"]]
         upstream = [self.resolve(s, env, arrays) for s in step["upstream"]]
-        for out in outputs:
-            if not isinstance(out, torch.Tensor) or not out.requires_grad:
-                raise TypeError("the result does not depend differentiably on the inputs (no autograd graph)")
+        if not all(isinstance(out, torch.Tensor) and out.requires_grad for out in outputs):
+            return None
         grads = torch.autograd.grad(outputs, inputs, grad_outputs=upstream, allow_unused=True)
         return tuple(torch.zeros_like(x) if g is None else g for x, g in zip(inputs, grads))
 
@@ -267,18 +286,47 @@ def _configure(device: str, threads: int, gpu_memory_mb: int | None) -> None:
         torch.use_deterministic_algorithms(True, warn_only=True)
 
 
-def _error(exc: BaseException, files: set[str]) -> dict[str, Any]:
+def _error(exc: BaseException, files: set[str], cells: dict[str, tuple[Cell, ...]]) -> dict[str, Any]:
+    """The exception as the student reads it: the frames in the submission's own files, a notebook's as its cells
+    and their lines (in ``where`` too), and a syntax error shown on the line the grader sent (Python reads it from the
+    file on disk: a notebook's JSON, or nothing in a strict worker)."""
     frames = traceback.extract_tb(exc.__traceback__)
     own = [f for f in frames if f.filename in files]  # the submission's frames, its helper modules' included
-    lines = traceback.format_list(own) if own else []
-    text = "".join(lines) + "".join(traceback.format_exception_only(type(exc), exc))
-    where = {"line": own[-1].lineno, "file": own[-1].filename} if own else None
+    shown = traceback.TracebackException(type(exc), exc, None, compact=True)
+    at = (own[-1].filename, own[-1].lineno) if own else None
+    if isinstance(exc, SyntaxError) and exc.filename in files and type(exc.lineno) is int:
+        shown.text = linecache.getline(exc.filename, exc.lineno) or shown.text
+        if exc.filename in cells and shown.msg:  # "... on line 40", "(detected at line 41)": lines of the module
+            shown.msg = re.sub(r"\b(on|at) line (\d+)", lambda m: f"{'in' if m[1] == 'on' else m[1]} {line_in(cells[exc.filename], int(m[2]))}", shown.msg)
+        at = at or (exc.filename, exc.lineno)
+    text = in_cells("".join(traceback.format_list(own)) + "".join(shown.format_exception_only()), cells)
     return {
         "type": type(exc).__name__[:200],
         "message": str(exc)[:_MAX_TRACEBACK],
         "traceback": text[-_MAX_TRACEBACK:],
-        "where": where,
+        "where": _where(*at, cells) if at and at[1] is not None else None,
     }
+
+
+def _where(filename: str, line: int, cells: dict[str, tuple[Cell, ...]]) -> dict[str, Any]:
+    found = cell_of(cells.get(filename, ()), line)
+    if found is None:
+        return {"file": filename, "line": line}
+    number, ident, within = found
+    return {"file": filename, "line": within, "cell": number, "cell_id": ident}
+
+
+def _offer_stacks(wfile: BinaryIO) -> None:
+    """On SIGUSR1, which the grader sends before it stops a worker that ran out of time, write every thread's Python
+    stack onto the grader's stream: where the submission was is a hint in the student's message (the grader takes
+    only a line of the submission's own files from it). faulthandler writes from the signal handler itself, so code
+    stuck in a long C call (a torch operation) is caught too."""
+    if not hasattr(signal, "SIGUSR1"):
+        return
+    try:
+        faulthandler.register(signal.SIGUSR1, file=wfile.fileno(), all_threads=True)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):  # a stream without a descriptor (tests)
+        pass
 
 
 def serve(rfile: BinaryIO, wfile: BinaryIO, *, device: str = "cpu", threads: int = 1) -> None:
@@ -286,6 +334,7 @@ def serve(rfile: BinaryIO, wfile: BinaryIO, *, device: str = "cpu", threads: int
     # The fork server's command line (its descriptor numbers, the course's folder) is no business of student code,
     # and would differ between one grading run and another.
     sys.argv[:] = [""]
+    _offer_stacks(wfile)
     session = _Session(device)
     while True:
         try:
@@ -297,7 +346,7 @@ def serve(rfile: BinaryIO, wfile: BinaryIO, *, device: str = "cpu", threads: int
                 reply, out = {"ok": True}, []
             elif request["op"] == "load":
                 _configure(device, threads, request.get("gpu_memory_mb"))
-                session.load(module=request["module"], filename=request["filename"], source=request["source"], helpers=request.get("helpers", ()))
+                session.load(module=request["module"], filename=request["filename"], source=request["source"], helpers=request.get("helpers", ()), cells=request.get("cells", ()))
                 reply, out = {"ok": True}, []
             elif request["op"] == "run":
                 # A check of a backward pass written by hand runs the student's code with torch's autodiff refused.
@@ -308,7 +357,7 @@ def serve(rfile: BinaryIO, wfile: BinaryIO, *, device: str = "cpu", threads: int
             else:
                 raise ValueError(f"unknown request {request['op']!r}")
         except BaseException as exc:  # noqa: BLE001 - SystemExit and friends from student code are answers too
-            reply, out = {"ok": False, "error": {**_error(exc, session.files), "step": session.step}}, []
+            reply, out = {"ok": False, "error": {**_error(exc, session.files, session.cells), "step": session.step}}, []
             if device == "cuda" and type(exc).__name__ == "OutOfMemoryError":
                 del exc  # its traceback holds the tensors; free them so that the next check has the memory back
                 sys.modules["torch"].cuda.empty_cache()

@@ -17,6 +17,7 @@ import os
 import re
 import secrets
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -32,6 +33,7 @@ from .confinement import ROOTLESS, STRICT, Confinement, MemoryCgroup
 from .cputime import Meter, Usage, own_waiting
 from .exchange import ExchangeError, encode, read_frame
 from .forkserver import ForkServer
+from .locations import CELL_ID, stacks_in
 
 __all__ = ["Worker", "WorkerDied", "WorkerTimeout", "Clock", "Spawner", "describe_mode", "CPU", "BLOCKED", "STARVED", "STARVED_AFTER", "SETUP_S"]
 
@@ -40,6 +42,9 @@ STARVED_AFTER = 10  # a check that took this many times its cpu_s + wall_s in al
 SETUP_S = 30.0  # both budgets of a new worker's confinement, before it serves (the sandbox's time, not the submission's)
 _EXIT_GRACE_S = 5.0  # a worker that hung up gets this long to exit by itself (its exit status is then its own)
 _POLL_S = 0.1  # how often a clock reads its worker's usage while it waits (the most CPU time spent past a budget)
+_DUMP_WAIT_S = 0.2  # how long a worker out of time gets to send its stacks before it is stopped
+_DUMP_QUIET_S = 0.05  # a dump comes at once, in small writes: this long without more is its end
+_DUMP_CAP = 64 << 10  # bytes of a dump read
 
 
 class WorkerDied(Exception):
@@ -53,6 +58,9 @@ class WorkerTimeout(WorkerDied):
     def __init__(self, kind: str, used: Usage, elapsed: float):
         super().__init__(f"ran out of time ({kind}) and was stopped")
         self.kind, self.used, self.elapsed = kind, used, elapsed
+        # The worker's Python stacks when it was stopped (Worker.request asks for them), each thread's most recent
+        # call first: (file, line, function) as the worker's dump said, a hint the submission can forge or withhold.
+        self.stacks: tuple[tuple[tuple[str, int, str], ...], ...] = ()
 
 
 class Clock:
@@ -188,7 +196,7 @@ class _Exit:
 
 
 _CAP = 4000  # characters of any text a worker sends (an exception's name, message, traceback)
-_MAX_DEPTH = 8  # of nested tuples in a returned value, as the worker's to_wire allows
+_MAX_DEPTH = 8  # of nested tuples and lists in a returned value, as the worker's to_wire allows
 # What no report should carry: lone surrogates (UTF-8 cannot encode them, so writing the report would fail) and
 # control characters other than newline and tab (they rewrite an instructor's terminal, and XML forbids most).
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
@@ -209,23 +217,46 @@ def _text(value: Any, cap: int = _CAP) -> str:
 
 
 def _where(value: Any) -> dict[str, Any] | None:
+    """{file, line} of where student code raised; a notebook's also {cell, cell_id}, and its line is the cell's."""
     if isinstance(value, dict) and type(value.get("line")) is int and isinstance(value.get("file"), str):
-        return {"line": value["line"], "file": _text(value["file"], 400)}
+        where = {"line": value["line"], "file": _text(value["file"], 400)}
+        ident = value.get("cell_id")
+        if type(value.get("cell")) is int and isinstance(ident, str) and (ident == "" or CELL_ID.fullmatch(ident)):
+            where.update(cell=value["cell"], cell_id=ident)
+        return where
     return None
 
 
+
+_KINDS = ("ndarray", "numpy-scalar", "float", "int", "bool")  # what an array sent back was, tensors apart
+_DEVICE = re.compile(r"[a-z]{1,16}(:[0-9]{1,4})?")
+_VALUE_FORMS = "{a: i, k: kind}, {a: i, k: tensor, dev: device, grad: bool}, {t: [...]}, {l: [...]}, {n: null}"
+
+
 def _valid_value(spec: Any, n_arrays: int, depth: int = 0) -> None:
-    """One returned value: an array sent with the reply ({"a": i}), a tuple of values ({"t": [...]}) or None."""
-    if depth > _MAX_DEPTH or not isinstance(spec, dict) or len(spec) != 1:
-        raise ValueError("a value is not one of {a: i}, {t: [...]}, {n: null}")
+    """One returned value, as the worker's to_wire describes it: an array sent with the reply and what it was
+    (``{"a": i, "k": kind}``; a tensor also names its device and whether it requires grad), a tuple or a list of
+    values, or None. Raises ValueError for anything else."""
+    if depth > _MAX_DEPTH or not isinstance(spec, dict):
+        raise ValueError(f"a value is not one of {_VALUE_FORMS}")
+    if "a" in spec:
+        index, kind = spec["a"], spec.get("k")
+        if not (type(index) is int and 0 <= index < n_arrays):
+            raise ValueError(f"a value refers to array {index!r}; {n_arrays} were sent")
+        if kind == "tensor":
+            if set(spec) != {"a", "k", "dev", "grad"} or not (isinstance(spec["dev"], str) and _DEVICE.fullmatch(spec["dev"])) or type(spec["grad"]) is not bool:
+                raise ValueError(f"a tensor value is not {{a: i, k: tensor, dev: device, grad: bool}}: {str(spec)[:200]}")
+        elif set(spec) != {"a", "k"} or kind not in _KINDS:
+            raise ValueError(f"a value's kind is {kind!r:.40}, not one of tensor, {', '.join(_KINDS)}")
+        return
+    if len(spec) != 1:
+        raise ValueError(f"a value is not one of {_VALUE_FORMS}")
     (key, inner), = spec.items()
-    if key == "a" and not (type(inner) is int and 0 <= inner < n_arrays):
-        raise ValueError(f"a value refers to array {inner!r}; {n_arrays} were sent")
-    if key == "t" and isinstance(inner, list):
+    if key in ("t", "l") and isinstance(inner, list):
         for item in inner:
             _valid_value(item, n_arrays, depth + 1)
-    elif key not in ("a", "n") or key == "n" and inner is not None:
-        raise ValueError("a value is not one of {a: i}, {t: [...]}, {n: null}")
+    elif key != "n" or inner is not None:
+        raise ValueError(f"a value is not one of {_VALUE_FORMS}")
 
 
 def _valid_reply(reply: dict[str, Any], seq: int, n_arrays: int) -> dict[str, Any]:
@@ -295,7 +326,9 @@ class Worker:
             limit = min(self.max_bytes, max(MIN_REPLY_BYTES, REPLY_FACTOR * len(frame)))
             seq = self._seq
             return read_frame(self._reader, max_bytes=limit, check=lambda reply, n: _valid_reply(reply, seq, n))
-        except WorkerTimeout:
+        except WorkerTimeout as exc:
+            if exc.kind != STARVED:  # the submission's own doing: where it was is worth saying
+                exc.stacks = self._dump()
             self.kill()
             raise
         except (EOFError, OSError):
@@ -314,6 +347,35 @@ class Worker:
                     view = view[self._proto.send(view[: 1 << 20]) :]
                 except BlockingIOError:
                     continue
+
+    def _dump(self) -> tuple[tuple[tuple[str, int, str], ...], ...]:
+        """The worker's Python stacks, asked for before it is stopped: SIGUSR1, on which the worker's faulthandler
+        writes them onto the protocol stream (worker._offer_stacks); () when none come within _DUMP_WAIT_S."""
+        try:
+            if self._ctl is not None:
+                self._ctl.sendall(b"dump")  # the supervisor signals it: only it knows the worker's pid
+            elif self._proc is not None and hasattr(signal, "SIGUSR1"):
+                os.kill(self._proc.pid, signal.SIGUSR1)
+            else:
+                return ()
+        except OSError:
+            return ()
+        data = b""
+        deadline = time.monotonic() + _DUMP_WAIT_S
+        while len(data) < _DUMP_CAP and (left := deadline - time.monotonic()) > 0:
+            if not select.select([self._proto], [], [], left)[0]:
+                break
+            try:
+                chunk = self._proto.recv(_DUMP_CAP - len(data))
+            except BlockingIOError:
+                continue
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+            deadline = min(deadline, time.monotonic() + _DUMP_QUIET_S)
+        return stacks_in(data)
 
     def kill(self) -> None:
         """Stop the worker and everything it started; idempotent."""
