@@ -10,8 +10,14 @@ A check is a function of a :class:`Trial`, declared with :func:`check`::
                 variants=[(KERNEL_FLIP, t.ref.xcorr1d(f, h, "full"))])
 
 The check runs in the grading process. ``t.call`` and ``t.program()`` send inputs to the worker and get plain
-arrays back; the reference (``t.ref``) runs here, on the grader's own copies. Returning normally is a pass; a
-failed comparison raises :class:`~autograder.engine.compare.CheckFailed`.
+arrays back, each saying what it was in the student's code (a tensor, a numpy array, a float, a list: see
+autograder.engine.compare); the reference (``t.ref``) runs here, on the grader's own copies. Give ``t.close`` the
+reference's answer as the reference returned it (a tensor as a tensor): its kind is part of the contract. Returning
+normally is a pass; a failed comparison raises :class:`~autograder.engine.compare.CheckFailed`.
+
+A check that a function rejects invalid input runs a positive control first, ``t.accepts(fn, *valid_args,
+like=reference_answer)``: a function that raises for everything must not earn it, and the control's own failure says
+just that (its numbers are other checks' business).
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .compare import CheckFailed, Mistake, assert_close
+from .compare import CheckFailed, Mistake, Returned, ReturnedArray, ReturnedTuple, as_array, assert_close, describe, kind_problem
 
 __all__ = ["check", "Check", "Trial", "Program", "StudentError", "CheckFailed", "Mistake", "USES_AUTOGRAD", "USES_LIBRARY", "MODIFIES_INPUT", "checks_in"]
 
@@ -111,10 +117,12 @@ class _Tensor:
 
 @dataclass(frozen=True)
 class Var:
-    """A value that lives in the worker (a student object, an intermediate result) during one program."""
+    """A value that lives in the worker (a student object, an intermediate result) during one program; ``fn``: the
+    student function or method whose result it is (named in messages about what it returned)."""
 
     name: str
     label: str
+    fn: str | None = None
 
 
 def _label(value: Any) -> str:
@@ -142,6 +150,14 @@ class Program:
         self._tensors: dict[int, Var] = {}  # one worker tensor per _Tensor, so gradients reach the one passed in
 
     def _spec(self, value: Any) -> dict[str, Any]:
+        returned = value.returned if isinstance(value, (ReturnedArray, ReturnedTuple)) else None
+        if returned is not None:  # a value the student's code returned (a state) goes back as it was
+            if returned.kind in ("float", "int", "bool"):
+                return {"lit": value.item()}
+            if returned.kind == "tensor":
+                value = _Tensor(np.asarray(value), False)
+            elif returned.kind == "list":
+                return {"list": [self._spec(v) for v in value]}
         if isinstance(value, Var):
             return {"v": value.name}
         if isinstance(value, _Tensor):
@@ -171,8 +187,8 @@ class Program:
     def steps(self) -> int:
         return len(self._steps)
 
-    def _add(self, step: dict[str, Any], label: str) -> Var:
-        var = Var(f"v{len(self._steps)}", label)
+    def _add(self, step: dict[str, Any], label: str, fn: str | None = None) -> Var:
+        var = Var(f"v{len(self._steps)}", label, fn)
         self._steps.append({**step, "out": var.name})
         self._labels.append(label)
         return var
@@ -181,11 +197,11 @@ class Program:
         """Call the student's ``fn`` (a function or a class) from the submission module."""
         spec = {"op": "call", "fn": fn, "args": [self._spec(a) for a in args], "kwargs": {k: self._spec(v) for k, v in kwargs.items()}}
         self._trial.calls.add(fn)
-        return self._add(spec, _describe_call(fn, args, kwargs))
+        return self._add(spec, _describe_call(fn, args, kwargs), fn)
 
     def method(self, obj: Var, name: str, *args: Any, **kwargs: Any) -> Var:
         spec = {"op": "method", "obj": obj.name, "name": name, "args": [self._spec(a) for a in args], "kwargs": {k: self._spec(v) for k, v in kwargs.items()}}
-        return self._add(spec, _describe_call(f"{obj.label}.{name}", args, kwargs))
+        return self._add(spec, _describe_call(f"{obj.label}.{name}", args, kwargs), name)
 
     def operator(self, name: str, *operands: Any) -> Var:
         """Python's operator ``name`` (add, sub, mul, truediv, pow, neg) on student objects and numbers, with its
@@ -203,7 +219,9 @@ class Program:
         return self._add(spec, f"<{name}>")
 
     def grad(self, output: Var, inputs: Sequence[Any], upstream: np.ndarray) -> Var:
-        """torch.autograd.grad of ``output`` w.r.t. ``inputs`` (tensors sent with ``grad=True``), through ``upstream``."""
+        """torch.autograd.grad of ``output`` w.r.t. ``inputs`` (tensors sent with ``grad=True``), through ``upstream``:
+        a tuple of gradients, or None when ``output`` is not a tensor with an autograd graph (the worker raises
+        nothing: see Trial.call_grad for what the student is told)."""
         spec = {
             "op": "grad",
             "outputs": [self._spec(output)],
@@ -230,15 +248,17 @@ class Program:
         values = reply.get("values")
         if not isinstance(values, list) or len(values) != len(returns):
             raise CheckFailed("the worker's answer has the wrong number of values")
-        return [_from_wire(v, arrays) for v in values]
+        return [_from_wire(v, arrays, r.fn if isinstance(r, Var) else None) for v, r in zip(values, returns)]
 
 
-def _from_wire(spec: dict[str, Any], arrays: list[np.ndarray]) -> Any:
-    """A value the worker's reply described (its structure was validated with the reply, in sandbox/workers.py)."""
+def _from_wire(spec: dict[str, Any], arrays: list[np.ndarray], fn: str | None, at: str = "") -> Any:
+    """A value the worker's reply described, as a ReturnedArray or ReturnedTuple that says what it was in the
+    student's code (the structure was validated with the reply, in sandbox/workers.py); ``fn`` returned it."""
     if "a" in spec:
-        return arrays[spec["a"]]
-    if "t" in spec:
-        return tuple(_from_wire(s, arrays) for s in spec["t"])
+        return ReturnedArray.of(arrays[spec["a"]], Returned(spec["k"], fn, at, spec.get("dev"), spec.get("grad", False)))
+    if "t" in spec or "l" in spec:
+        kind = "tuple" if "t" in spec else "list"
+        return ReturnedTuple([_from_wire(s, arrays, fn, f"{at}[{i}]") for i, s in enumerate(spec[kind[0]])], Returned(kind, fn, at))
     return None
 
 
@@ -289,12 +309,41 @@ class Trial:
         return program.run(program.call(fn, *args, **kwargs))[0]
 
     def call_grad(self, fn: str, *args: Any, upstream: np.ndarray, **kwargs: Any) -> tuple[Any, tuple[Any, ...]]:
-        """Call ``fn``, then backpropagate ``upstream`` to every tensor argument sent with ``grad=True``."""
+        """Call ``fn``, then backpropagate ``upstream`` to every tensor argument sent with ``grad=True``. A result
+        that is not a tensor with an autograd graph fails the check, saying what ``fn`` returned."""
         program = self.program()
         out = program.call(fn, *args, **kwargs)
         wrt = [a for a in [*args, *kwargs.values()] if isinstance(a, _Tensor) and a.grad]
         value, grads = program.run(out, program.grad(out, wrt, upstream))
+        if grads is None:
+            self.current = out.label  # the call is what failed, not its gradient
+            returned = value.returned if isinstance(value, (ReturnedArray, ReturnedTuple)) else None
+            if returned is not None and returned.kind == "tensor":
+                got = "a torch.Tensor that does not require grad: no autograd graph leads back to the inputs (was it built with torch.tensor(...), .detach() or a trip through numpy?)"
+                self.fail(f"{out.label}: returned {got}; {fn} must compute its result from its inputs with torch operations so gradients flow")
+            self.fail(f"{out.label}: returned {describe(value)}; {fn} must return a torch.Tensor so gradients flow")
         return value, grads
+
+    def accepts(self, fn: str, *args: Any, like: Any = None, **kwargs: Any) -> Any:
+        """The positive control of a check that ``fn`` rejects invalid input: on these valid arguments it must return
+        normally and, given ``like`` (the reference's answer; never passed to ``fn``), a value of its kind and shape:
+        the numbers are other checks' business. A function that raises for everything cannot earn the check, and the
+        failure says so, not which numbers were off."""
+        program = self.program()
+        step = program.call(fn, *args, **kwargs)
+        try:
+            (got,) = program.run(step)
+        except StudentError as exc:
+            if exc.not_attempted:
+                raise
+            raise CheckFailed(f"{step.label} raised {exc.type} ({exc.text}), though this input is valid: a function that raises on valid input cannot earn a check that it rejects invalid input") from None
+        if like is not None:
+            problem = kind_problem(got, like, device=self.device)
+            if problem is None and not isinstance(got, tuple) and np.shape(got) != np.shape(as_array(like)):
+                problem = f"returned {describe(got)}; expected shape {np.shape(as_array(like))}"
+            if problem:
+                raise CheckFailed(f"{step.label} (valid input, the control of this check): {problem}")
+        return got
 
     def raises(self, exception: str, fn: str, *args: Any, **kwargs: Any) -> StudentError:
         """Expect the student's ``fn`` to raise ``exception`` (by class name) on these arguments."""
@@ -321,8 +370,10 @@ class Trial:
         return tol.rtol, tol.atol
 
     def close(self, got: Any, want: Any, *, what: str, variants: Sequence[tuple[Mistake, Any]] = (), rtol: float | None = None, atol: float | None = None) -> None:
-        """Compare with the course tolerance for ``want``'s dtype (on this device), naming known mistakes."""
-        default_rtol, default_atol = self.tolerance(np.asarray(want).dtype)
+        """Compare ``got`` with the reference's answer ``want``, as the reference returned it: first its kind (a
+        tensor, a numpy array or number, a tuple: autograder.engine.compare), then its numbers with the course
+        tolerance for ``want``'s dtype (on this device), naming known mistakes."""
+        default_rtol, default_atol = self.tolerance(as_array(want).dtype)
         assert_close(
             got,
             want,
@@ -330,7 +381,15 @@ class Trial:
             rtol=default_rtol if rtol is None else rtol,
             atol=default_atol if atol is None else atol,
             variants=variants,
+            device=self.device,
         )
+
+    def same_kind(self, got: Any, want: Any, *, what: str) -> None:
+        """Fail unless ``got`` is of the kind of the reference's answer ``want`` (what ``close`` judges first), for
+        checks that judge the numbers their own way."""
+        problem = kind_problem(got, want, device=self.device)
+        if problem:
+            raise CheckFailed(f"{what}: {problem}")
 
     def figure(self, figure: dict[str, Any]) -> None:
         """Attach a figure (built with ``autograder.reports.plots``) to this check's result; attach it before judging, so a

@@ -222,10 +222,14 @@ def drive_value(t: Trial, graph: Sequence[Node], *, backward: bool = True) -> tu
     nodes = build_value(p, graph)
     if backward:
         p.method(nodes[-1], "backward")
+    read = [p.attr(v, "data") for v in nodes] + ([p.attr(v, "grad") for v in nodes] if backward else [])
     try:
-        got = p.run(*[p.attr(v, "data") for v in nodes], *([p.attr(v, "grad") for v in nodes] if backward else []))
+        got = p.run(*read)
     except StudentError as exc:
         raise in_graph(t, graph, exc) from None
+    built = describe_graph(graph)
+    for var, value in zip(read, got):
+        t.same_kind(value, 0.0, what=f"{var.label} in {built}")  # numbers, as the reference's Value holds
     return got[: len(graph)], got[len(graph) :]
 
 
@@ -529,6 +533,8 @@ def judge_backward_graph_values(t: Trial, graph: Sequence[Node], names: Sequence
     got_values = p.method(result, "__getitem__", 0)
     keys = list(values)
     got = dict(zip(keys, p.run(*[p.method(got_values, "get", k) for k in keys])))
+    for k in keys:
+        t.same_kind(got[k], values[k], what=f"{what}: the value of {_key(k)}")
     for k in keys:
         if k[0] == "partial" and not _close(t, got[k], values[k]):
             message = f"{what}: the local partial {_key(k)} = d{k[1]}/d{k[2]} is {_number(got[k])}, expected {values[k]:.6g}"
@@ -863,6 +869,7 @@ def value_contract(t: Trial) -> None:
     got = p.run(p.attr(x, "data"), before, p.attr(x, "grad"), p.attr(y, "grad"))
     expected = ((f"Value({n}).data", n), (f"Value({n}).grad before backward()", 0.0), (f"x.grad after x.backward(), x = Value({n})", 1.0), ("y.grad (y is another Value)", 0.0))
     for (what, want), value in zip(expected, got):
+        t.same_kind(value, float(want), what=what)  # numbers, as the reference's Value holds
         if not _close(t, value, want):
             t.fail(f"{what}: got {_number(value)}, expected {want:.6g}")
 

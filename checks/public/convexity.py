@@ -125,6 +125,7 @@ def l_mu(got: tuple[np.ndarray, ...]) -> np.ndarray:
 def judge_smoothness(t: Trial, a: np.ndarray, what: str) -> None:
     L, mu = t.ref.smoothness_and_strong_convexity(a)
     got = parts(t, t.call("smoothness_and_strong_convexity", a), 2, what)
+    t.same_kind(got, (L, mu), what=what)
     t.close(l_mu(got), np.array([L, mu]), what=f"{what} as [L, mu]", variants=[(L_MU_SWAPPED, np.array([mu, L]))])
 
 
@@ -160,6 +161,7 @@ def judge_first_order(t: Trial, name: str, params: tuple[np.ndarray, ...], point
     want = t.ref.check_first_order_convexity(fl, gl, points, *extra)
     wrong = reversed_search(fl, gl, points, 1e-9 if tol is None else tol)
     expected = "None (no violation among these points)" if want is None else f"the pair (points[{_row(points, want[0])}], points[{_row(points, want[1])}])"
+    t.same_kind(got, want, what=what)
     t.close(encode_pair(got), encode_pair(want), what=f"{what}: expected {expected}; compared as [x, y] (empty for None)", variants=[(FIRST_ORDER_REVERSED, encode_pair(wrong))])
 
 
@@ -223,13 +225,13 @@ def judge_taylor(t: Trial, name: str, params: tuple[np.ndarray, ...], x0: np.nda
     p = t.program()
     f = p.component(name, *params)
     got = parts(t, p.run(p.call("taylor_second_order", f, t.tensor(x0), t.tensor(dx)))[0], 4, what)
-    value, grad, hess, approx = (v.numpy() for v in t.ref.taylor_second_order(local(name, *params), torch.tensor(x0), torch.tensor(dx)))
-    no_half = value + grad @ dx + dx @ hess @ dx
+    value, grad, hess, approx = t.ref.taylor_second_order(local(name, *params), torch.tensor(x0), torch.tensor(dx))  # tensors, as asked
+    no_half = value.numpy() + grad.numpy() @ dx + dx @ hess.numpy() @ dx
     for label, g, w in (("the value f(x0)", got[0], value), ("the gradient", got[1], grad), ("the Hessian", got[2], hess)):
         t.close(g, w, what=f"{what}: {label}")
     t.close(got[3], approx, what=f"{what}: the approximation f(x0) + g^T dx + 1/2 dx^T H dx", variants=[(TAYLOR_NO_HALF, no_half)])
-    if exact:  # a quadratic equals its second-order expansion
-        t.close(got[3], np.asarray(local(name, *params)(x0 + dx)), what=f"{what}: the approximation of a quadratic must equal f(x0 + dx)", rtol=1e-9, atol=1e-9)
+    if exact:  # a quadratic equals its second-order expansion (the numbers alone: its kind was judged above)
+        t.close(np.asarray(got[3]), np.asarray(local(name, *params)(x0 + dx)), what=f"{what}: the approximation of a quadratic must equal f(x0 + dx)", rtol=1e-9, atol=1e-9)
 
 
 # Monte Carlo estimators ----------------------------------------------------------------------------------------------

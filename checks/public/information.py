@@ -157,12 +157,13 @@ def judge_kl(t: Trial, p: np.ndarray, q: np.ndarray, what: str) -> None:
     close_information(t, t.call("kl_divergence", p, q), t.ref.kl_divergence(p, q), what=what, variants=kl_variants(t, p, q))
 
 
-def softmax_ce_and_grad(ref, logits: np.ndarray, targets: np.ndarray, upstream: float, twice: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """The reference loss and its gradient w.r.t. the logits; `twice`: of softmax(logits) instead (the mistake)."""
+def softmax_ce_and_grad(ref, logits: np.ndarray, targets: np.ndarray, upstream: float, twice: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """The reference loss (a tensor, as asked) and its gradient w.r.t. the logits; `twice`: of softmax(logits)
+    instead (the mistake)."""
     x = torch.tensor(logits, requires_grad=True)
     loss = ref.softmax_cross_entropy(torch.softmax(x, dim=-1) if twice else x, torch.tensor(targets))
     (grad,) = torch.autograd.grad(loss, x, torch.tensor(upstream, dtype=x.dtype))
-    return loss.detach().numpy(), grad.numpy()
+    return loss.detach(), grad
 
 
 def judge_softmax_ce(t: Trial, logits: np.ndarray, targets: np.ndarray, *, large: bool = False) -> None:
@@ -374,9 +375,10 @@ def softmax_cross_entropy_contract(t: Trial) -> None:
     judge_softmax_ce(t, t.rng.standard_normal((1, 3)), np.array([2]))
     logits = t.rng.standard_normal((3, 4)).astype(np.float32)
     targets = np.array([3, 0, 1])
-    want = t.ref.softmax_cross_entropy(torch.tensor(logits), torch.tensor(targets)).numpy()
+    want = t.ref.softmax_cross_entropy(torch.tensor(logits), torch.tensor(targets))
     got = t.call("softmax_cross_entropy", t.tensor(logits), t.tensor(targets.astype(np.int32)))
     what = "softmax_cross_entropy(float32 logits (3, 4), int32 targets [3, 0, 1])"
+    t.same_kind(got, want, what=what)
     if isinstance(got, np.ndarray) and got.dtype != np.float32:
         t.fail(f"{what}: returned dtype {got.dtype}; the loss keeps the dtype of the logits (float32)")
     t.close(got, want, what=what, variants=[(LOSS_SUMMED, 3 * want)])

@@ -224,8 +224,9 @@ def describe_hyper(hyper: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v:g}" for k, v in hyper.items())
 
 
-def student_path(t: Trial, fn: str, problem: Problem, x0: np.ndarray, steps: int, hyper: dict[str, Any], what: str) -> tuple[np.ndarray, Any, list[np.ndarray]]:
-    """The student's iterates (rows), last state, and the gradients it was given."""
+def student_path(t: Trial, fn: str, problem: Problem, x0: np.ndarray, steps: int, hyper: dict[str, Any], what: str, like: np.ndarray) -> tuple[np.ndarray, Any, list[np.ndarray]]:
+    """The student's iterates (rows), last state, and the gradients it was given; each params returned must be of
+    the kind of ``like``, the reference's first params."""
     x, state, rows, given = x0, None, [], []
     for k in range(steps):
         with np.errstate(all="ignore"):  # a wrong step may overflow on Rosenbrock
@@ -234,6 +235,7 @@ def student_path(t: Trial, fn: str, problem: Problem, x0: np.ndarray, steps: int
         out = t.call(fn, x, grads, state, **hyper)
         if not (isinstance(out, tuple) and len(out) == 2 and isinstance(out[0], np.ndarray) and out[0].shape == x0.shape):
             t.fail(f"{what}: step {k + 1} returned {describe(out)}; expected (params, state) with params of shape {x0.shape}")
+        t.same_kind(out[0], like, what=f"{what}: step {k + 1}")
         if out[0].dtype != np.float64:
             t.fail(f"{what}: step {k + 1} returned params of dtype {out[0].dtype}; expected float64")
         x, state = out
@@ -274,7 +276,7 @@ def judge_path(t: Trial, fn: str, problem: Problem, x0: np.ndarray, steps: int, 
     what = f"{steps} steps of {fn}(params, grads, state{', ' if hyper else ''}{describe_hyper(hyper)}) on {problem.name} from x0 = {fmt(x0)}"
     rows, _ = want
     agrees_with_torch(torch_rows, rows, what)
-    got, got_state, given = student_path(t, fn, problem, x0, steps, hyper, what)
+    got, got_state, given = student_path(t, fn, problem, x0, steps, hyper, what, rows[0])
     paths = {"reference": np.vstack([x0, rows]), "yours": np.vstack([x0, got])}
     with np.errstate(all="ignore"):
         losses = {k: [problem.loss(x) for x in v] for k, v in paths.items()}
@@ -367,6 +369,7 @@ def judge_polyak(t: Trial, iterates: np.ndarray, what: str) -> None:
         out = t.call("polyak_average", x, state)
         if not (isinstance(out, tuple) and len(out) == 2 and isinstance(out[0], np.ndarray) and out[0].shape == x.shape):
             t.fail(f"{what}: call {k + 1} returned {describe(out)}; expected (average, state) with the average of shape {x.shape}")
+        t.same_kind(out[0], means[k], what=f"{what}: call {k + 1}")
         rows.append(out[0])
         state = out[1]
     judge_rows(t, np.array(rows, dtype=float), means, what, [(AVERAGE_LAGS, lagging)], unit="call")
@@ -658,7 +661,8 @@ def judge_convergence(t: Trial, kappas: list[float], tol: float | None = None, m
     extra = "".join(f", {k}={v!r}" for k, v in options.items())
     for m in METHODS:
         counts = [as_count(g) for g in got[m]]
-        for k, g, c in zip(kappas, got[m], counts):
+        for k, g, c, w in zip(kappas, got[m], counts, want[m]):
+            t.same_kind(g, w, what=f"steps_to_tolerance({m!r}, {k!r}{extra})")
             if c is None:
                 t.fail(f"steps_to_tolerance({m!r}, {k!r}{extra}) returned {describe(g)}; expected an int")
         if counts == want[m]:
@@ -689,6 +693,7 @@ def judge_count(t: Trial, args: tuple, options: dict[str, Any], why: str) -> Non
     want = t.ref.steps_to_tolerance(*args, **options)
     got = t.call("steps_to_tolerance", *args, **options)
     what = f"steps_to_tolerance({', '.join(repr(a) for a in args)}{''.join(f', {k}={v!r}' for k, v in options.items())}) ({why})"
+    t.same_kind(got, want, what=what)
     if as_count(got) is None:
         t.fail(f"{what}: returned {describe(got)}; expected an int")
     if as_count(got) != want:

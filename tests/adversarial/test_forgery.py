@@ -114,9 +114,9 @@ FORGED = {
         def conv1d(f, h, mode="full"):
             out = torch.tensor(_wrong(f, h, mode)).as_subclass(_Liar)
             assert torch.allclose(out, torch.ones(3)) and torch.equal(out, out + 1)  # it lies...
-            return out  # ...but only its values travel
+            return out  # ...but only its values travel, and what it was: a tensor where conv1d returns numpy
         """,
-        phrase=r"are off",
+        phrase=r"returned a torch\.Tensor of shape \(12,\), dtype torch\.float64, on cpu; conv1d must return a numpy\.ndarray",
     ),
     "tensor_subclass_whose_numpy_lies": Attack(
         ALWAYS_EQUAL + D("""
@@ -285,11 +285,11 @@ def test_mutating_the_inputs_in_place_earns_nothing(tight_grader):
 
 FORGED_FRAMES = {
     "array_of_32_TiB_declared": Attack(
-        forged('{"ok": True, "values": [{"a": 0}], "arrays": [{"dtype": "<f8", "shape": [2**42], "nbytes": 2**45}]}'),
+        forged('{"ok": True, "values": [{"a": 0, "k": "ndarray"}], "arrays": [{"dtype": "<f8", "shape": [2**42], "nbytes": 2**45}]}'),
         phrase=r"malformed",
     ),
     "dtype_is_a_list": Attack(
-        forged('{"ok": True, "values": [{"a": 0}], "arrays": [{"dtype": ["<f8"], "shape": [3], "nbytes": 24}]}'),
+        forged('{"ok": True, "values": [{"a": 0, "k": "ndarray"}], "arrays": [{"dtype": ["<f8"], "shape": [3], "nbytes": 24}]}'),
         phrase=r"malformed",
     ),
     "json_nested_100000_deep": Attack(
@@ -339,7 +339,7 @@ def _seq():
 
 
 def conv1d(f, h, mode="full"):
-    body = {"ok": True, "seq": _seq(), "values": [{"a": 0}], "arrays": [{"dtype": "<f8", "shape": [2**25], "nbytes": 2**28}]}
+    body = {"ok": True, "seq": _seq(), "values": [{"a": 0, "k": "ndarray"}], "arrays": [{"dtype": "<f8", "shape": [2**25], "nbytes": 2**28}]}
     header = _json.dumps(body).encode()
     for fd in map(int, _os.listdir("/proc/self/fd")):
         try:

@@ -65,8 +65,21 @@ def answer(program, returns, arrays, *options):
         raise getattr(builtins, values)("recorded")
     out = [np.frombuffer(base64.b64decode(raw), dtype=dtype).reshape(shape).copy() for dtype, shape, raw in blobs]
 
-    def value(spec):
-        return out[spec["a"]] if "a" in spec else tuple(value(s) for s in spec["t"]) if "t" in spec else None
+    def value(spec):  # rebuilt as what the reference returned: a tensor, a list, a Python number, ...
+        if "a" in spec:
+            array = out[spec["a"]]
+            if spec["k"] == "tensor":
+                import torch
+
+                tensor = torch.from_numpy(array).to(spec["dev"])
+                return tensor.requires_grad_() if spec["grad"] else tensor
+            if spec["k"] in ("float", "int", "bool"):
+                return getattr(builtins, spec["k"])(array)
+            return array[()] if spec["k"] == "numpy-scalar" else array
+        if "t" in spec or "l" in spec:
+            items = [value(s) for s in spec.get("t", spec.get("l"))]
+            return tuple(items) if "t" in spec else items
+        return None
 
     return [value(v) for v in values]
 

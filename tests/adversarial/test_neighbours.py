@@ -34,7 +34,7 @@ INFORMATION_POINTS = sum(COURSE.topic("information").checks.values())
 OTHER_TOPICS = {
     "exit_at_import": "import os\nos._exit(0)\n",
     "hang": "\ndef conv1d(f, h, mode='full'):\n    while True:\n        pass\n",
-    "forged_frame": forged('{"ok": True, "values": [{"a": 0}], "arrays": [{"dtype": "<f8", "shape": [3], "nbytes": 24}]}', 'b"\\0" * 24'),
+    "forged_frame": forged('{"ok": True, "values": [{"a": 0, "k": "ndarray"}], "arrays": [{"dtype": "<f8", "shape": [3], "nbytes": 24}]}', 'b"\\0" * 24'),
     "memory_bomb": "\ndef conv1d(f, h, mode='full'):\n    return _np.ones(10**11)\n",
 }
 

@@ -55,7 +55,7 @@ def conv1d(f, h, mode="full"):
     ),
     "forged_frame_of_an_object_array_carrying_a_pickle": Attack(
         PAYLOAD + forged(
-            '{"ok": True, "values": [{"a": 0}], "arrays": [{"dtype": "|O", "shape": [1], "nbytes": len(_pickle.dumps(_Payload()))}]}',
+            '{"ok": True, "values": [{"a": 0, "k": "ndarray"}], "arrays": [{"dtype": "|O", "shape": [1], "nbytes": len(_pickle.dumps(_Payload()))}]}',
             "_pickle.dumps(_Payload())",
         ),
         phrase=r"malformed",
@@ -63,7 +63,7 @@ def conv1d(f, h, mode="full"):
     ),
     "forged_frame_of_a_pickle_declared_as_bytes": Attack(
         PAYLOAD + forged(
-            '{"ok": True, "values": [{"a": 0}], "arrays": [{"dtype": "|V1", "shape": [len(_pickle.dumps(_Payload()))], "nbytes": len(_pickle.dumps(_Payload()))}]}',
+            '{"ok": True, "values": [{"a": 0, "k": "ndarray"}], "arrays": [{"dtype": "|V1", "shape": [len(_pickle.dumps(_Payload()))], "nbytes": len(_pickle.dumps(_Payload()))}]}',
             "_pickle.dumps(_Payload())",
         ),
         phrase=r"malformed",
@@ -82,23 +82,23 @@ def test_pickle_payloads_never_run_in_the_grader(tight_grader, row: Attack, tmp_
 # declared byte count where that is the lie's premise, so only the header's claims can give it away.
 HEADERS = {
     "byte_count_smaller_than_the_shape_needs": Attack(
-        forged('{"ok": True, "values": [{"a": 0}], "arrays": [{"dtype": "<f8", "shape": [10**6], "nbytes": 8}]}', 'b"\\0" * 8'),
+        forged('{"ok": True, "values": [{"a": 0, "k": "ndarray"}], "arrays": [{"dtype": "<f8", "shape": [10**6], "nbytes": 8}]}', 'b"\\0" * 8'),
         phrase=r"malformed",
     ),
     "negative_dimension": Attack(
-        forged('{"ok": True, "values": [{"a": 0}], "arrays": [{"dtype": "<f8", "shape": [-3], "nbytes": 24}]}', 'b"\\0" * 24'),
+        forged('{"ok": True, "values": [{"a": 0, "k": "ndarray"}], "arrays": [{"dtype": "<f8", "shape": [-3], "nbytes": 24}]}', 'b"\\0" * 24'),
         phrase=r"malformed",
     ),
     "big_endian_floats": Attack(
-        forged('{"ok": True, "values": [{"a": 0}], "arrays": [{"dtype": ">f8", "shape": [3], "nbytes": 24}]}', 'b"\\0" * 24'),
+        forged('{"ok": True, "values": [{"a": 0, "k": "ndarray"}], "arrays": [{"dtype": ">f8", "shape": [3], "nbytes": 24}]}', 'b"\\0" * 24'),
         phrase=r"malformed",
     ),
     "datetime_dtype": Attack(
-        forged('{"ok": True, "values": [{"a": 0}], "arrays": [{"dtype": "<M8[s]", "shape": [3], "nbytes": 24}]}', 'b"\\0" * 24'),
+        forged('{"ok": True, "values": [{"a": 0, "k": "ndarray"}], "arrays": [{"dtype": "<M8[s]", "shape": [3], "nbytes": 24}]}', 'b"\\0" * 24'),
         phrase=r"malformed",
     ),
     "a_reference_to_an_array_that_was_not_sent": Attack(
-        forged('{"ok": True, "values": [{"a": 7}], "arrays": []}'),
+        forged('{"ok": True, "values": [{"a": 7, "k": "ndarray"}], "arrays": []}'),
         phrase=r"malformed",
     ),
     # The request's sequence number, read off the worker's stack, makes the forged frame a well-formed answer: it
@@ -117,7 +117,7 @@ def _seq():
             return request["seq"]
         frame = frame.f_back
 """
-        + forged('{"ok": True, "seq": _seq(), "values": [{"a": 0}], "arrays": [{"dtype": "<f8", "shape": [3], "nbytes": 24}]}', 'b"\\0" * 24'),
+        + forged('{"ok": True, "seq": _seq(), "values": [{"a": 0, "k": "ndarray"}], "arrays": [{"dtype": "<f8", "shape": [3], "nbytes": 24}]}', 'b"\\0" * 24'),
         phrase=r"shape \(3,\), expected \(12,\)",
         intact=(),
     ),

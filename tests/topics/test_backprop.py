@@ -316,3 +316,26 @@ def test_gradients_returned_as_value_objects_are_refused_with_a_clear_message(gr
     check = next(c for c in result.checks if c.id == "value_mul")
     assert check.status == FAILED
     assert "returned an object of type Value; expected an array, a tensor or a number" in check.message
+
+
+# ---- Value.grad is a number: a tensor there is not the contract, whatever its value -------------------------------
+
+GRAD_AS_TENSOR = """
+import torch
+
+_reference_backward = Value.backward
+
+
+def _backward(self):
+    _reference_backward(self)
+    self.grad = torch.tensor(self.grad, dtype=torch.float64)
+
+
+Value.backward = _backward
+"""
+
+
+def test_a_gradient_held_as_a_tensor_fails_saying_so(grader):
+    result = grade_source(grader, REFERENCE + GRAD_AS_TENSOR, TOPIC, checks=["value_contract", "value_add"])
+    for c in result.checks:
+        assert c.status == FAILED and ".grad" in c.message and "returned a torch.Tensor of shape (), dtype torch.float64, on cpu; expected a float" in c.message, (c.id, c.message)

@@ -10,14 +10,16 @@ import numpy as np
 import pytest
 import torch
 
+from autograder.engine.results import PASSED
 from autograder.sandbox import components
 from checks.public.convexity import gaussian_moment, spd, true_gradient
 from solutions import convexity as ref
 
-from conftest import grade_source
+from conftest import ROOT, grade_source, wrapped
 from mistakes import known_mistakes
 
 TOPIC = "convexity"
+REFERENCE = (ROOT / "solutions" / f"{TOPIC}.py").read_text()
 
 
 KNOWN = known_mistakes(TOPIC)
@@ -186,3 +188,27 @@ def test_reference_frobenius_matches_numpy_and_torch():
 def test_reference_rejects_bad_input_naming_function_and_argument(call, message: str):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# ---- what a function returns is part of its contract: a float is any scalar, tensors stay tensors -------------------
+
+
+@pytest.mark.parametrize(
+    "fn, result, checks, message",
+    [
+        pytest.param("condition_number", "np.float64(y)", ["condition_number", "condition_number_contract"], None, id="numpy-scalar-for-float"),
+        pytest.param("condition_number", "np.asarray(y)", ["condition_number"], None, id="0-d-array-for-float"),
+        pytest.param("condition_number", "torch.tensor(y, dtype=torch.float64)", ["condition_number"], "dtype torch.float64, on cpu; condition_number must return a float (a Python or numpy scalar, or a 0-d numpy.ndarray)", id="0-d-tensor-for-float"),
+        pytest.param("smoothness_and_strong_convexity", "tuple(torch.tensor(v, dtype=torch.float64) for v in y)", ["smoothness_and_strong_convexity"], "smoothness_and_strong_convexity(...)[0] must be a float", id="tuple-of-0-d-tensors-for-floats"),
+        pytest.param("taylor_second_order", "list(y)", ["taylor_second_order"], None, id="list-of-tensors-for-a-tuple"),
+        pytest.param("taylor_second_order", "tuple(v.numpy() for v in y)", ["taylor_second_order"], "taylor_second_order(...)[0] must be a torch.Tensor", id="numpy-for-tensors"),
+        pytest.param("check_first_order_convexity", "None if y is None else tuple(torch.from_numpy(v) for v in y)", ["first_order_convexity"], "check_first_order_convexity(...)[0] must be a numpy.ndarray", id="pair-of-tensors-for-arrays"),
+    ],
+)
+def test_an_answer_of_another_kind_than_the_references_fails_saying_what_was_returned(grader, fn: str, result: str, checks: list[str], message: str | None):
+    graded = grade_source(grader, REFERENCE + wrapped(fn, result), TOPIC, checks=checks)
+    failed = {c.id: c.message for c in graded.checks if c.status != PASSED}
+    if message is None:
+        assert failed == {}
+    else:
+        assert set(failed) == set(checks) and all(message in m for m in failed.values()), failed

@@ -12,12 +12,12 @@ import torch.nn.functional as F
 
 from autograder.course.submission import Submission
 from autograder.engine.checks import Trial
-from autograder.engine.results import NOT_ATTEMPTED, PASSED, without_timings
+from autograder.engine.results import FAILED, NOT_ATTEMPTED, PASSED, without_timings
 from autograder.reports.renderers import render
 from checks.public.convolution import layer_strata, output_size_strata
 from solutions import convolution as ref
 
-from conftest import ROOT, grade_source
+from conftest import ROOT, grade_source, wrapped
 from mistakes import known_mistakes
 
 
@@ -32,7 +32,8 @@ def test_example_submission_gets_partial_credit_with_named_mistakes(grader):
     assert {c.id for c in topic.checks if c.status == NOT_ATTEMPTED} == {"receptive_field", "receptive_field_contract", "hidden_receptive_field"}
     assert 0 < topic.points < topic.max_points
     text = render(report, "text")
-    assert "known mistake: kernel-flip" in text and "todo: not attempted" in text
+    assert "-> known mistake: kernel-flip" in text and "receptive_field: receptive_field([[4, 1], [4, 1]]) not" in text
+    assert "Probability [probability]  0/46  todo (no file submitted)" in text  # a topic not started: one line
 
 
 def test_regrading_gives_the_same_results_but_for_timings(grader):
@@ -94,6 +95,60 @@ def test_a_missing_conv2d_feature_costs_only_its_own_checks(grader, layer: str, 
     source = (ROOT / "solutions" / "convolution.py").read_text() + layer
     result = grade_source(grader, source, checks=CONV2D_CHECKS)
     assert {c.id for c in result.checks if c.status != PASSED} == loses
+
+
+# ---- what a function returns is part of its contract: the reference's kind (autograder.engine.compare) --------------
+
+# Each row replaces one function of the reference by a wrapper of it (the later definition wins), grades the named
+# checks, and expects every one of them to pass or to fail with the message about what was returned.
+REFERENCE = (ROOT / "solutions" / "convolution.py").read_text()
+
+
+KINDS = [
+    pytest.param("conv1d", "y.tolist()", ["conv1d_full"], "returned a list of 12 numbers; conv1d must return a numpy.ndarray", id="tolist"),
+    pytest.param("conv1d", "torch.from_numpy(y)", ["conv1d_full"], "returned a torch.Tensor of shape (12,), dtype torch.float64, on cpu; conv1d must return a numpy.ndarray", id="tensor-for-numpy"),
+    pytest.param("conv2d", "y.detach().numpy()", ["conv2d_forward_grad", "conv2d_contract"], "dtype float64; conv2d must return a torch.Tensor", id="numpy-for-tensor"),
+    pytest.param("conv2d", "y.detach()", ["conv2d_forward_grad"], "returned a torch.Tensor that does not require grad", id="detached-tensor"),
+    pytest.param("conv2d_backward", "[torch.from_numpy(v) for v in y]", ["conv2d_backward"], "[0] (dx): returned a torch.Tensor of shape", id="list-of-tensors-for-a-tuple-of-arrays"),
+    pytest.param("conv2d_backward", "list(y)", ["conv2d_backward", "conv2d_backward_contract"], None, id="list-for-a-tuple"),
+    pytest.param("output_size", "np.int64(y)", ["output_size", "output_size_contract"], None, id="numpy-scalar-for-int"),
+    pytest.param("receptive_field", "np.asarray(y)", ["receptive_field"], None, id="0-d-array-for-int"),
+    pytest.param("fft_conv1d", "list(y)", ["fft_conv1d"], "returned a list of 16 numbers; fft_conv1d must return a numpy.ndarray", id="list-of-numpy-scalars"),
+]
+
+
+@pytest.mark.parametrize("fn, result, checks, message", KINDS)
+def test_an_answer_of_another_kind_than_the_references_fails_saying_what_was_returned(grader, fn: str, result: str, checks: list[str], message: str | None):
+    graded = grade_source(grader, REFERENCE + wrapped(fn, result), checks=checks)
+    if message is None:  # what correct code returns
+        assert {c.id: c.message for c in graded.checks if c.status != PASSED} == {}
+        return
+    for c in graded.checks:
+        assert c.status == FAILED and c.message.count(message) == 1 and "raised" not in c.message, (c.id, c.message)  # said once
+        assert c.mistake is None
+
+
+# ---- bad_mode: its positive control is about the check's own claim ------------------------------------------------
+
+EVERY_MODE_REJECTED = REFERENCE + """
+
+def conv1d(f, h, mode="full"):
+    raise ValueError(f"unknown mode {mode!r}")
+"""
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        pytest.param(KNOWN["kernel_flip"].source, None, id="kernel-flip-with-a-correct-mode-check"),
+        pytest.param(EVERY_MODE_REJECTED, "conv1d(<array (5,)>, <array (2,)>, mode='valid') raised ValueError (unknown mode 'valid'), though this input is valid: a function that raises on valid input cannot earn a check that it rejects invalid input", id="rejects-every-mode"),
+        pytest.param(REFERENCE + wrapped("conv1d", "y[:-1]"), "conv1d(<array (5,)>, <array (2,)>, mode='valid') (valid input, the control of this check): returned a numpy.ndarray of shape (3,), dtype float64; expected shape (4,)", id="wrong-shape-for-valid-input"),
+    ],
+)
+def test_bad_mode_fails_only_for_its_claim(grader, source: str, message: str | None):
+    (result,) = grade_source(grader, source, checks=["bad_mode"]).checks
+    assert (result.status, result.message if message else None) == ((FAILED, message) if message else (PASSED, None))
+    assert result.mistake is None
 
 
 class _Draws:

@@ -10,14 +10,15 @@ import torch
 import torch.nn.functional as F
 from torch.distributions import Categorical, Independent, Normal, kl_divergence
 
-from autograder.engine.results import FAILED
+from autograder.engine.results import FAILED, PASSED
 from checks.public.information import corner_rows, general_gaussian_kl, kl_by_ratio
 from solutions import information as ref
 
-from conftest import grade_source
+from conftest import ROOT, grade_source, wrapped
 from mistakes import known_mistakes
 
 TOPIC = "information"
+REFERENCE = (ROOT / "solutions" / f"{TOPIC}.py").read_text()
 
 
 KNOWN = known_mistakes(TOPIC)
@@ -157,3 +158,23 @@ def test_reference_gaussian_kl_matches_torch_and_the_general_formula():
 def test_reference_rejects_bad_input_naming_function_and_argument(call, message: str):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# ---- what a function returns is part of its contract: the loss stays a tensor so that gradients flow ----------------
+
+
+@pytest.mark.parametrize(
+    "fn, result, checks, message",
+    [
+        pytest.param("softmax_cross_entropy", "y.item()", ["softmax_cross_entropy", "softmax_cross_entropy_contract"], "returned a Python float; softmax_cross_entropy must return a torch.Tensor so gradients flow", id="item-for-tensor"),
+        pytest.param("entropy", "float(y) if y.ndim == 0 else y", ["entropy"], None, id="float-for-0-d-array"),
+        pytest.param("kl_divergence", "torch.from_numpy(np.asarray(y))", ["kl_divergence"], "kl_divergence must return", id="tensor-for-numpy"),
+    ],
+)
+def test_an_answer_of_another_kind_than_the_references_fails_saying_what_was_returned(grader, fn: str, result: str, checks: list[str], message: str | None):
+    graded = grade_source(grader, REFERENCE + wrapped(fn, result), TOPIC, checks=checks)
+    failed = {c.id: c.message for c in graded.checks if c.status != PASSED}
+    if message is None:
+        assert failed == {}
+    else:
+        assert set(failed) == set(checks) and all(message in m and "raised" not in m for m in failed.values()), failed

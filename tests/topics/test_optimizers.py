@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 import torch
 
+from autograder.engine.results import PASSED
 from checks.public.optimizers import ROSENBROCK, quadratic, reference_path, torch_path
 from solutions import optimizers as ref
 
-from conftest import grade_source
+from conftest import ROOT, grade_source
 from mistakes import known_mistakes
 
 TOPIC = "optimizers"
@@ -28,6 +29,48 @@ def test_messages_say_which_step_first_differs(grader):
     message = next(c.message for c in result.checks if c.id == "nesterov")
     assert "step 1 of 30 is the first that differs" in message  # phi_1 = x0 - (1 + beta) lr g; heavy ball: x0 - lr g
     assert "nesterov computes heavy ball" in message
+
+
+# ---- what a step returns: a state returned as a list comes back to the next step as that list --------------------
+
+REFERENCE = (ROOT / "solutions" / "optimizers.py").read_text()
+STATE_AS_LIST = """
+_reference_{fn} = {fn}
+
+
+def {fn}(params, grads, state, **hyper):
+    if state is not None and not (isinstance(state, list) and {count}):
+        raise TypeError(f"the state came back as {{state!r}}, not as the list returned")
+    x, s = _reference_{fn}(params, grads, state, **hyper)
+    return x, list(s)
+"""
+TENSOR_PARAMS = """
+import torch
+
+_reference_sgd = sgd
+
+
+def sgd(params, grads, state, lr):
+    x, s = _reference_sgd(params, grads, state, lr)
+    return torch.from_numpy(x), s
+"""
+
+
+@pytest.mark.parametrize(
+    "override, checks, message",
+    [
+        pytest.param(STATE_AS_LIST.format(fn="heavy_ball", count="True"), ["heavy_ball"], None, id="momentum-state-as-a-list"),
+        pytest.param(STATE_AS_LIST.format(fn="adam", count="type(state[0]) is int"), ["adam"], None, id="adam-state-as-a-list-with-an-int-count"),
+        pytest.param(TENSOR_PARAMS, ["sgd", "sgd_contract"], "returned a torch.Tensor of shape (3,), dtype torch.float64, on cpu; sgd(...)[0] must be a numpy.ndarray", id="tensor-for-numpy-params"),
+    ],
+)
+def test_a_step_may_return_its_state_as_a_list_but_not_params_as_a_tensor(grader, override: str, checks: list[str], message: str | None):
+    result = grade_source(grader, REFERENCE + override, TOPIC, checks=checks)
+    failed = {c.id: c.message for c in result.checks if c.status != PASSED}
+    if message is None:
+        assert failed == {}
+    else:
+        assert set(failed) == set(checks) and all(message in m for m in failed.values()), failed
 
 
 # ---- the reference against torch.optim ---------------------------------------------------------------------------
