@@ -456,8 +456,10 @@ def load_course(path: Path) -> Course:
             selftest=_selftest(where, raw.get("selftest", {}), f"{at}.selftest", default_selftest, {**_SELFTEST, **_TOPIC_SELFTEST}, checks),
             hidden=_hidden(where, raw["hidden"], f"{at}.hidden", reference) if "hidden" in raw else None,
         )
-        reference_file = ("recorded reference", topic.answers) if reference == RECORDED else ("reference solution", topic.solution)
-        for label, required_file in (("stub", topic.stub), reference_file, ("public checks", topic.public_checks)):
+        # A student bundle's exercises/ is the student's own work, not the course's stubs: a file renamed there is the
+        # submission's problem (reported as such when graded), not a broken course.
+        required = [("recorded reference", topic.answers)] if reference == RECORDED else [("stub", topic.stub), ("reference solution", topic.solution)]
+        for label, required_file in (*required, ("public checks", topic.public_checks)):
             if not required_file.is_file():
                 raise where.error(f"{at}.id", f"{at}: topic {topic_id!r} has no {label}: {required_file} does not exist")
         topics.append(topic)

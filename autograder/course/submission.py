@@ -10,19 +10,19 @@ submission.
 from __future__ import annotations
 
 import dataclasses
-
+import difflib
 import os
 import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from ..errors import UsageError
 from .config import Course
-from .notebooks import NotebookError, notebook_code
+from .notebooks import NotebookError, notebook_module
 
-__all__ = ["Submission", "Source", "MAX_SOURCE_BYTES", "SUFFIXES", "find_topic_folder", "plain_name"]
+__all__ = ["Submission", "Source", "MAX_SOURCE_BYTES", "SUFFIXES", "find_topic_folder", "plain_name", "misnamed"]
 
 MAX_SOURCE_BYTES = 1 << 20
 SUFFIXES = (".py", ".ipynb")  # a module, or a notebook whose code cells are the module
@@ -41,11 +41,29 @@ def plain_name(name: str, where: Path) -> str:
     return name
 
 
+def misnamed(names: Iterable[str], topics: Iterable[str]) -> list[str]:
+    """A note for each file in ``names`` that looks like a topic's file under another name (``convolutions.py``,
+    ``Convolution.ipynb``): such a file is not graded, and a student reading "not attempted" needs to know why."""
+    topics = list(topics)
+    expected = {f"{t}{s}" for t in topics for s in SUFFIXES}
+    return [f"{name} is not a topic file, so it was not graded; did you mean {close}?" for name in sorted(names) if name not in expected and (close := _closest(name, topics))]
+
+
+def _closest(name: str, topics: Sequence[str]) -> str | None:
+    """The topic file ``name`` was probably meant to be (another case, a letter off, an s too many), or None."""
+    stem, suffix = os.path.splitext(name)
+    if suffix.lower() not in SUFFIXES:
+        return None
+    close = difflib.get_close_matches(stem.lower(), topics, n=1, cutoff=0.8)
+    return f"{close[0]}{suffix.lower()}" if close else None
+
+
 def find_topic_folder(root: Path, topics: Iterable[str]) -> Path:
     """The shallowest folder under ``root`` (itself included, at most MAX_DEPTH below) that holds a topic file, ties
     broken by name; hidden folders and SKIPPED ones are not searched. Walks real entries: links are not followed."""
+    topics = list(topics)
     names = {f"{t}{s}" for t in topics for s in SUFFIXES}
-    level = [root]
+    level, near = [root], []
     for _ in range(MAX_DEPTH + 1):
         deeper = []
         for folder in level:
@@ -53,11 +71,14 @@ def find_topic_folder(root: Path, topics: Iterable[str]) -> Path:
                 entries = sorted(found, key=lambda e: e.name)
             for entry in entries:
                 plain_name(entry.name, Path(os.path.relpath(folder, root)))
-            if any(e.name in names and e.is_file(follow_symlinks=False) for e in entries):
+            files = [e.name for e in entries if e.is_file(follow_symlinks=False)]
+            if any(name in names for name in files):
                 return _inside(Path(folder), root)
+            near += [os.path.join(os.path.relpath(folder, root), note) if folder != root else note for note in misnamed(files, topics)]
             deeper += [e.path for e in entries if e.is_dir(follow_symlinks=False) and not e.name.startswith(".") and e.name not in SKIPPED]
         level = deeper
-    raise UsageError(f"no topic file ({', '.join(sorted(names))}) in it or in the folders below it")
+    said = f": {'; '.join(near)}" if near else ""
+    raise UsageError(f"no topic file ({', '.join(sorted(names))}) in it or in the folders below it{said}")
 
 
 def _inside(folder: Path, root: Path) -> Path:
@@ -78,6 +99,7 @@ class Source:
     problem: str | None
     missing: bool = False  # nothing submitted: "not attempted", not "failed"
     helpers: tuple[tuple[str, str, str], ...] = ()  # (module, filename, text): the other .py files beside it, importable
+    cells: tuple[tuple[int, int, int, str], ...] = ()  # a notebook's line map (notebooks.module_of_cells): messages name its cells
 
     @property
     def code(self) -> bytes:
@@ -89,25 +111,33 @@ class Source:
 class Submission:
     label: str
     sources: dict[str, Source]
+    notes: tuple[str, ...] = ()  # what a student should know about the files themselves (a misnamed topic file)
 
     @classmethod
     def from_path(cls, path: Path, course: Course) -> Submission:
         """A folder (``<topic>.py`` or ``<topic>.ipynb`` per topic) or one such file."""
+        topics = [t.id for t in course.topics]
         if path.is_dir():
-            return cls(label=str(path), sources={t.id: _with_helpers(_read_in(path, t.id), path) for t in course.topics})
+            with os.scandir(path) as found:
+                files = [e.name for e in found if e.is_file(follow_symlinks=False)]
+            return cls(label=str(path), sources={t: _with_helpers(_read_in(path, t), path) for t in topics}, notes=tuple(misnamed(files, topics)))
         if not path.is_file():
             raise UsageError(f"{path}: no such file or folder")
-        if path.suffix not in SUFFIXES or path.stem not in {t.id for t in course.topics}:
-            known = ", ".join(f"{t.id}.py" for t in course.topics)
-            raise UsageError(f"{path}: a submission file must be named after its topic ({known}, or .ipynb)")
+        if path.suffix not in SUFFIXES or path.stem not in topics:
+            known = ", ".join(f"{t}.py" for t in topics)
+            close = _closest(path.name, topics)
+            hint = f"; did you mean {close}?" if close else ""
+            raise UsageError(f"{path}: a submission file must be named after its topic ({known}, or .ipynb){hint}")
         return cls(label=str(path), sources={path.stem: _with_helpers(_read(path.stem, path), path.parent)})
 
     @classmethod
-    def from_texts(cls, label: str, texts: dict[str, str]) -> Submission:
-        """In-memory sources (a notebook's cells, a test): topic id -> module text."""
+    def from_texts(cls, label: str, texts: dict[str, str], *, cells: dict[str, tuple[tuple[int, int, int, str], ...]] | None = None) -> Submission:
+        """In-memory sources (a notebook's cells, a test): topic id -> module text; ``cells``: topic id -> the line map
+        of a notebook's module (notebooks.module_of_cells), whose file is then ``<topic>.ipynb``."""
+        cells = cells or {}
         return cls(
             label=label,
-            sources={t: Source(t, f"{label}/{t}.py", s.encode(), s, None) for t, s in texts.items()},
+            sources={t: Source(t, f"{label}/{t}{'.ipynb' if t in cells else '.py'}", s.encode(), s, None, cells=cells.get(t, ())) for t, s in texts.items()},
         )
 
 
@@ -153,13 +183,14 @@ def _read(topic: str, file: Path) -> Source:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         return Source(topic, str(file), data, None, f"{file} is not UTF-8 text (byte {exc.start})")
+    cells: tuple[tuple[int, int, int, str], ...] = ()
     if file.suffix == ".ipynb":
         try:
-            text = notebook_code(data, name=str(file))
+            text, cells = notebook_module(data, name=str(file))
         except NotebookError as exc:
             return Source(topic, str(file), data, None, str(exc))
         data = text.encode()  # hidden inputs follow the code, not outputs or metadata a re-save changes
-    return Source(topic, str(file.resolve()), data, text, None)
+    return Source(topic, str(file.resolve()), data, text, None, cells=cells)
 
 
 def _regular_file_bytes(file: Path) -> tuple[bytes, int] | None:

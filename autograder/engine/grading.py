@@ -17,7 +17,7 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -25,11 +25,12 @@ from ..course.config import RECORDED, SOLUTIONS, Course, Limits, Topic
 from ..course.submission import Source, Submission
 from ..errors import ConfigError, SandboxUnavailable, UsageError
 from ..sandbox.confinement import PROCESS, STRICT
+from ..sandbox.locations import stopped_at
 from ..sandbox.workers import BLOCKED, CPU, SETUP_S, STARVED, Clock, Spawner, Worker, WorkerDied, WorkerTimeout, describe_mode
 from .checks import Check, CheckFailed, StudentError, Trial, checks_in
 from .results import ERROR, FAILED, NOT_ATTEMPTED, PASSED, CheckResult, Report, TopicResult
 from .seeding import check_seed, digest
-from .visibility import redact
+from .visibility import redact, redact_check
 
 __all__ = ["Grader", "resolve_devices", "default_jobs"]
 
@@ -71,6 +72,7 @@ class _Outcome:
     starved: WorkerTimeout | None = None  # the machine kept it from running: run it again
     cpu_s: float = 0.0  # what its worker's processes spent on it
     summary: str = ""  # what failed in the grader's words only, for hidden checks shown below `full`: CheckResult.summary
+    stopped_at: str = ""  # where it was when it ran out of time: CheckResult.stopped_at
 
     def __post_init__(self) -> None:
         self.summary = self.summary or self.message
@@ -201,9 +203,10 @@ class Grader:
 
     # ---- grading ---------------------------------------------------------------------------------------------------
 
-    def checks(self, topic_id: str) -> list[Check]:
-        """The topic's checks, in grading order (the self-test reads what each declares)."""
-        return [chk for chk, _ in self._material(self.course.topic(topic_id))[1]]
+    def checks(self, topic_id: str, *, hidden: bool = True) -> list[Check]:
+        """The topic's checks, in grading order (the self-test reads what each declares); public ones only unless
+        ``hidden``."""
+        return [chk for chk, is_hidden in self._material(self.course.topic(topic_id))[1] if hidden or not is_hidden]
 
     def calls(self, topic_id: str) -> dict[str, set[str]]:
         """Check id -> the submission functions and classes it has called so far (the self-test's map of coverage)."""
@@ -222,16 +225,21 @@ class Grader:
         public_only: bool = False,
         devices: Iterable[str] | None = None,
         cpu_s: float | None = None,
-        checks: Sequence[str] | None = None,
+        checks: Sequence[str] | Mapping[str, Sequence[str]] | None = None,
         until_failure: bool = False,
         secret: bytes | None = None,
+        on_check: Callable[[str, CheckResult], None] | None = None,
+        on_topic: Callable[[TopicResult], None] | None = None,
     ) -> Report:
         """Grade ``submission``.
 
         The self-test narrows a grading of a mutant: ``devices`` (a subset of the session's), ``cpu_s`` (lower time
-        budgets per check: CPU and wall clock), ``checks`` (these checks, in this order), ``until_failure`` (stop at the first
+        budgets per check: CPU and wall clock), ``checks`` (these checks, in this order; or topic id -> its checks: ``grade run --check``), ``until_failure`` (stop at the first
         check that does not pass; the report then holds only the checks that ran) and ``secret`` (draw inputs under
         this course secret instead of the course's own: a mutant is graded under several).
+
+        ``on_check(topic_id, result)`` hears each check's result, as the report will hold it, once the check has run
+        on every device (a terminal shows results as they come); ``on_topic(result)`` hears each topic once it is graded.
         """
         chosen = [self.course.topic(t) for t in topics] if topics else [t for t in self.course.topics if t.id in submission.sources]
         if not chosen:
@@ -242,11 +250,16 @@ class Grader:
         if not using:
             raise UsageError(f"devices {list(devices or [])}: this grader runs on {', '.join(self.devices)}")
         mode = self.mode
-        results = [self._grade_topic(topic, submission.sources.get(topic.id), public_only, using, checks, until_failure, secret) for topic in chosen]
+        results = []
+        for topic in chosen:
+            only = checks.get(topic.id, ()) if isinstance(checks, Mapping) else checks
+            results.append(self._grade_topic(topic, submission.sources.get(topic.id), public_only, using, only, until_failure, secret, on_check))
+            if on_topic is not None:
+                on_topic(results[-1])
         hidden = [f"{t.id}: hidden checks ({t.hidden.checks}, {t.hidden.points:g} points) run when you submit; this grade counts public checks only" for t in chosen if t.hidden]
-        return Report(course=self.course.title, submission=submission.label, sandbox=mode, devices=using, topics=results, notes=[*self.notes, *hidden], hidden_feedback=self.course.hidden_feedback)
+        return Report(course=self.course.title, submission=submission.label, sandbox=mode, devices=using, topics=results, notes=[*self.notes, *submission.notes, *hidden], hidden_feedback=self.course.hidden_feedback)
 
-    def _grade_topic(self, topic: Topic, source: Source | None, public_only: bool, using: list[str], only: Sequence[str] | None = None, until_failure: bool = False, secret: bytes | None = None) -> TopicResult:
+    def _grade_topic(self, topic: Topic, source: Source | None, public_only: bool, using: list[str], only: Sequence[str] | None = None, until_failure: bool = False, secret: bytes | None = None, on_check: Callable[[str, CheckResult], None] | None = None) -> TopicResult:
         reference, checks = self._material(topic)
         checks = [(c, hidden) for c, hidden in checks if not (hidden and public_only)]
         if only is not None:
@@ -264,25 +277,31 @@ class Grader:
             return redact(TopicResult(topic.id, topic.title, filename, results, error=problem), self.course.hidden_feedback)
 
         outcomes: dict[str, dict[str, _Outcome]] = {c.id: {} for c, _ in checks}
-        topic_error, outputs, after_hidden, cpu = None, [], False, [0.0]
+        topic_error, outputs, after_hidden, cpu, stopped = None, [], False, [0.0], []
+
+        def result(chk: Check, hidden: bool) -> CheckResult:
+            merged = _merge(outcomes[chk.id], devices, topic_error)
+            figures = next((o.figures for o in outcomes[chk.id].values() if o.figures), [])  # the first device's
+            spent = round(sum(o.cpu_s for o in outcomes[chk.id].values()), 3)
+            return CheckResult(chk.id, chk.title, topic.checks[chk.id], merged.status, hidden, merged.message, merged.mistake, devices, figures, merged.summary, spent, merged.stopped_at)
+
+        def done(chk: Check, hidden: bool) -> None:
+            if on_check is not None:
+                on_check(topic.id, redact_check(result(chk, hidden), self.course.hidden_feedback))
+
         for device in devices:
-            topic_error = self._run_device(topic, source, reference, checks, device, outcomes, outputs, cpu, until_failure, secret)
+            topic_error = self._run_device(topic, source, reference, checks, device, outcomes, outputs, cpu, until_failure, secret, done if device == devices[-1] else None, stopped)
             # A module that fails to load once a hidden check has run may say what that check sent it.
             after_hidden = topic_error is not None and any(outcomes[c.id] for c, hidden in checks if hidden)
             if topic_error or (until_failure and any(o.status != PASSED for o in _outcomes_of(outcomes))):
                 break
         if until_failure and not topic_error:
             checks = [(c, hidden) for c, hidden in checks if outcomes[c.id]]
-        results = []
-        for chk, hidden in checks:
-            merged = _merge(outcomes[chk.id], devices, topic_error)
-            figures = next((o.figures for o in outcomes[chk.id].values() if o.figures), [])  # the first device's
-            spent = round(sum(o.cpu_s for o in outcomes[chk.id].values()), 3)
-            results.append(CheckResult(chk.id, chk.title, topic.checks[chk.id], merged.status, hidden, merged.message, merged.mistake, devices, figures, merged.summary, spent))
+        results = [result(chk, hidden) for chk, hidden in checks]
         output = "\n".join(o for o in outputs if o)
-        return redact(TopicResult(topic.id, topic.title, filename, results, error=topic_error, output=output, error_after_hidden=after_hidden, cpu_s=round(cpu[0], 3)), self.course.hidden_feedback)
+        return redact(TopicResult(topic.id, topic.title, filename, results, error=topic_error, output=output, error_after_hidden=after_hidden, cpu_s=round(cpu[0], 3), stopped_at=stopped[-1] if topic_error and stopped else ""), self.course.hidden_feedback)
 
-    def _run_device(self, topic: Topic, source: Source, reference: Any, checks: list[tuple[Check, bool]], device: str, outcomes: dict[str, dict[str, _Outcome]], outputs: list[str], cpu: list[float], until_failure: bool, secret: bytes | None) -> str | None:
+    def _run_device(self, topic: Topic, source: Source, reference: Any, checks: list[tuple[Check, bool]], device: str, outcomes: dict[str, dict[str, _Outcome]], outputs: list[str], cpu: list[float], until_failure: bool, secret: bytes | None, done: Callable[[Check, bool], None] | None = None, stopped: list[str] | None = None) -> str | None:
         """Run every check on one device, respawning the worker after a crash, and running a check again on a new
         worker when the machine starved it; returns a topic-level error. ``cpu[0]`` adds up what the workers spent."""
         worker: tuple[Worker, int] | None = None
@@ -307,7 +326,7 @@ class Grader:
                 spent = 0.0
                 for attempt in range(STARVED_RETRIES + 1):
                     if worker is None:
-                        worker, problem, starved = self._start(topic, source, device, lifetime_cpu_s=limits.cpu_s * (len(checks) + 1))
+                        worker, problem, starved = self._start(topic, source, device, lifetime_cpu_s=limits.cpu_s * (len(checks) + 1), stopped=stopped if stopped is not None else [])
                         if problem or starved:
                             finish()
                         if problem:
@@ -320,7 +339,7 @@ class Grader:
                             return None
                     assert worker is not None
                     seed = check_seed(topic=topic.id, check=chk.id, hidden=hidden, public_seed=self.course.public_seed, secret=secret, submission=digest(source.code), fresh_public=fresh_public)
-                    outcome = self._run_check(chk, topic, reference, worker[0], device, seed, limits, attempt)
+                    outcome = self._run_check(chk, topic, reference, worker[0], device, seed, limits, attempt, source)
                     spent += outcome.cpu_s
                     if worker[0].dead:
                         finish()
@@ -328,6 +347,8 @@ class Grader:
                         break
                 outcome.cpu_s = spent
                 outcomes[chk.id][device] = outcome
+                if done is not None:
+                    done(chk, hidden)
                 if outcome.timed_out:
                     limits = dataclasses.replace(limits, cpu_s=min(limits.cpu_s, limits.after_timeout_s), wall_s=min(limits.wall_s, limits.after_timeout_s))
                 if until_failure and outcome.status != PASSED:
@@ -337,10 +358,11 @@ class Grader:
                 finish()
         return None
 
-    def _start(self, topic: Topic, source: Source, device: str, *, lifetime_cpu_s: float) -> tuple[tuple[Worker, int], str | None, WorkerTimeout | None]:
-        """A worker with the submission's module loaded; else a problem to report, or how the machine starved it."""
+    def _start(self, topic: Topic, source: Source, device: str, *, lifetime_cpu_s: float, stopped: list[str]) -> tuple[tuple[Worker, int], str | None, WorkerTimeout | None]:
+        """A worker with the submission's module loaded; else a problem to report (and, for an import out of time, where
+        it was, added to ``stopped``), or how the machine starved it."""
         worker, slot = self._spawner.spawn(device=device, limits=topic.limits, hide=self._hide, lifetime_cpu_s=lifetime_cpu_s)
-        load = {"op": "load", "module": topic.id, "filename": source.filename, "source": source.text, "helpers": [list(h) for h in source.helpers], "gpu_memory_mb": topic.limits.memory_mb if device == "cuda" else None}
+        load = {"op": "load", "module": topic.id, "filename": source.filename, "source": source.text, "helpers": [list(h) for h in source.helpers], "cells": [list(c) for c in source.cells], "gpu_memory_mb": topic.limits.memory_mb if device == "cuda" else None}
         limits = topic.limits
         ready = False
         try:
@@ -356,6 +378,7 @@ class Grader:
                 return (worker, slot), None, exc
             if not ready:
                 return (worker, slot), f"the {self._spawner.mode} sandbox could not be set up: the worker was not ready after {SETUP_S:g} s", None
+            stopped.append(_stopped_at(exc, source))
             return (worker, slot), f"importing {source.filename}: {_ran_out(exc.kind, limits, 'the import')}", None
         except WorkerDied as exc:
             failure = worker.exit().sandbox_error  # the supervisor's word, not the worker's
@@ -371,19 +394,19 @@ class Grader:
         worker[0].exit()
         self._spawner.release(worker[1])
 
-    def _run_check(self, chk: Check, topic: Topic, reference: Any, worker: Worker, device: str, seed: int, limits: Limits, attempt: int) -> _Outcome:
+    def _run_check(self, chk: Check, topic: Topic, reference: Any, worker: Worker, device: str, seed: int, limits: Limits, attempt: int, source: Source) -> _Outcome:
         clock = Clock(worker, cpu_s=limits.cpu_s, wall_s=limits.wall_s)
 
         def request(header: dict[str, Any], arrays: list[np.ndarray]) -> tuple[dict[str, Any], list[np.ndarray]]:
             return worker.request(header, arrays, clock=clock)
 
         trial = Trial(rng=np.random.default_rng(seed), device=device, reference=reference, tolerance=lambda dtype: self.course.tolerance(dtype, device), request=request, autograd=chk.autograd, forbid=chk.forbid)
-        outcome = self._judge(chk, topic, trial, limits, attempt)
+        outcome = self._judge(chk, topic, trial, limits, attempt, source)
         outcome.figures = trial.figures
         outcome.cpu_s = clock.used().cpu_s
         return outcome
 
-    def _judge(self, chk: Check, topic: Topic, trial: Trial, limits: Limits, attempt: int) -> _Outcome:
+    def _judge(self, chk: Check, topic: Topic, trial: Trial, limits: Limits, attempt: int, source: Source) -> _Outcome:
         try:
             chk.fn(trial)
             return _Outcome(PASSED)
@@ -401,7 +424,9 @@ class Grader:
             call = trial.current or "your code"
             if exc.kind != STARVED:
                 after = f" (an earlier check of this topic ran out of time, so each later one has {limits.cpu_s:g} s)" if limits.cpu_s < topic.limits.cpu_s else ""
-                return _Outcome(FAILED, f"{call}: {_ran_out(exc.kind, limits, 'this check')}{after}", timed_out=True)
+                ran_out = f"{call}: {_ran_out(exc.kind, limits, 'this check')}"
+                # where it was is the submission's word (its stack dump), and a sample: kept beside the message
+                return _Outcome(FAILED, f"{ran_out}{after}", timed_out=True, stopped_at=_stopped_at(exc, source))
             if attempt < STARVED_RETRIES:
                 return _Outcome(FAILED, "", starved=exc)
             return _Outcome(ERROR, f"{call}: not graded: the machine was too busy to run this check ({_waited(exc, attempt + 1)}); {_BUSY}")
@@ -424,6 +449,12 @@ def _ran_out(kind: str, limits: Limits, what: str) -> str:
     return f"spent {limits.wall_s:g} s neither computing nor waiting for a CPU (asleep or blocked: limits.wall_s) and was stopped"
 
 
+def _stopped_at(exc: WorkerTimeout, source: Source) -> str:
+    """``stopped while running toy.py, line 3, in scale: `while True:` ``, or "" (locations.stopped_at)."""
+    files = {source.filename: source.text or "", **{filename: text for _, filename, text in source.helpers}}
+    return stopped_at(exc.stacks, files=files, cells={source.filename: source.cells})
+
+
 def _waited(exc: WorkerTimeout, times: int) -> str:
     return f"in {exc.elapsed:.0f} s its worker got {exc.used.cpu_s:.1f} s of CPU time and waited {exc.used.waiting_s:.0f} s for a CPU; tried {times} times"
 
@@ -443,7 +474,8 @@ def _merge(by_device: dict[str, _Outcome], devices: list[str], topic_error: str 
         return worst
     failed = [(d, o) for d, o in by_device.items() if o.status != PASSED]
     mistake = next((o.mistake for o in by_device.values() if o.mistake), None)
-    return _Outcome(worst.status, "\n".join(f"[{d}] {o.message}" for d, o in failed), mistake, summary="\n".join(f"[{d}] {o.summary}" for d, o in failed))
+    stopped_at = "\n".join(f"[{d}] {o.stopped_at}" for d, o in failed if o.stopped_at)
+    return _Outcome(worst.status, "\n".join(f"[{d}] {o.message}" for d, o in failed), mistake, summary="\n".join(f"[{d}] {o.summary}" for d, o in failed), stopped_at=stopped_at)
 
 
 def _import(name: str, path: Path) -> ModuleType:

@@ -8,7 +8,9 @@ from typing import Any
 __all__ = ["PASSED", "FAILED", "NOT_ATTEMPTED", "ERROR", "TIMINGS", "without_timings", "CheckResult", "TopicResult", "Report"]
 
 PASSED, FAILED, NOT_ATTEMPTED, ERROR = "passed", "failed", "not attempted", "error"
-TIMINGS = frozenset(["cpu_s"])  # keys of the results that measure the run, not the submission
+# Keys of the results that observe the run, not the submission: CPU time, and where a worker stopped for running out
+# of time was (a sample of its stack, which the machine's load moves along a loop).
+TIMINGS = frozenset(["cpu_s", "stopped_at"])
 
 
 def without_timings(data: Any) -> Any:
@@ -36,6 +38,7 @@ class CheckResult:
     # what a failing hidden check shows below feedback `full` (engine.visibility). Not rendered itself.
     summary: str = ""
     cpu_s: float = 0.0  # CPU time its workers spent on it, over its devices: a timing, not a grade
+    stopped_at: str = ""  # "stopped while running f.py, line 3, in g: `while True:`": where it ran out of time (TIMINGS)
 
     @property
     def points(self) -> float:
@@ -52,6 +55,7 @@ class TopicResult:
     output: str = ""  # an excerpt of what the submission printed; never used for grading
     error_after_hidden: bool = False  # ``error`` came once a hidden check had run: it is hidden text (engine.visibility)
     cpu_s: float = 0.0  # CPU time of its workers, imports included: a timing, not a grade
+    stopped_at: str = ""  # where the module's import was when it ran out of time (TIMINGS)
 
     @property
     def points(self) -> float:

@@ -16,7 +16,7 @@ import re
 
 from .results import PASSED, CheckResult, TopicResult
 
-__all__ = ["redact", "WITHHELD"]
+__all__ = ["redact", "redact_check", "WITHHELD"]
 
 # A number standing alone (not the 1 of conv1d or the 64 of float64): signs, decimals, exponents, inf and nan.
 _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w.])|(?<![\w])[-+]?(?:inf|nan)(?!\w)")
@@ -24,12 +24,13 @@ WITHHELD = "(withheld: this course does not show the values of hidden checks, an
 ERROR_WITHHELD = "the module could not be loaded again after a hidden check ran (details withheld: this course does not show what hidden checks send)"
 
 
-def _check(check: CheckResult, level: str) -> CheckResult:
+def redact_check(check: CheckResult, level: str) -> CheckResult:
+    """One check's result as a student may see it under ``level``."""
     if not check.hidden or check.status == PASSED:
         return check
     if level == "pass-fail":
-        return dataclasses.replace(check, message=f"{check.status} (this course shows hidden checks as pass/fail only)", mistake=None, figures=[], summary="")
-    return dataclasses.replace(check, message=_NUMBER.sub("…", check.summary or check.status), figures=[], summary="")
+        return dataclasses.replace(check, message=f"{check.status} (this course shows hidden checks as pass/fail only)", mistake=None, figures=[], summary="", stopped_at="")
+    return dataclasses.replace(check, message=_NUMBER.sub("…", check.summary or check.status), figures=[], summary="", stopped_at="")
 
 
 def redact(result: TopicResult, level: str) -> TopicResult:
@@ -37,4 +38,5 @@ def redact(result: TopicResult, level: str) -> TopicResult:
     if level == "full" or not any(c.hidden for c in result.checks):
         return result
     error = ERROR_WITHHELD if result.error and result.error_after_hidden else result.error
-    return dataclasses.replace(result, checks=[_check(c, level) for c in result.checks], output=WITHHELD if result.output else "", error=error)
+    stopped_at = "" if result.error_after_hidden else result.stopped_at
+    return dataclasses.replace(result, checks=[redact_check(c, level) for c in result.checks], output=WITHHELD if result.output else "", error=error, stopped_at=stopped_at)

@@ -19,7 +19,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
 from ..course.config import load_course
-from ..course.notebooks import code_of_cells, is_test_cell
+from ..course.notebooks import is_test_cell, module_of_cells
 from ..course.submission import Submission
 from ..engine.grading import Grader, resolve_devices
 from ..engine.results import PASSED, TopicResult
@@ -51,9 +51,9 @@ class GradeInSandbox(NbGraderPreprocessor):
         try:
             grader = self._grader()
             grader.course.topic(topic)
-            code = code_of_cells(nb.cells)
+            code, cells = module_of_cells(nb.cells)
             label = f"{resources['nbgrader'].get('student', 'student')}/{topic}"
-            report = grader.grade(Submission.from_texts(label, {topic: code}), topics=[topic])
+            report = grader.grade(Submission.from_texts(label, {topic: code}, cells={topic: cells}), topics=[topic])
             for note in report.notes:
                 self.log.warning("%s", note)
             verdicts = _verdicts(report.topics[0])

@@ -92,3 +92,30 @@ def test_helper_modules_are_part_of_what_seeds_the_hidden_inputs(tmp_path: Path,
     (tmp_path / "helpers.py").write_text("X = 1\n")
     after = Submission.from_path(tmp_path, course).sources["information"]
     assert after.data == before and after.code != before  # a helper changed: other inputs
+
+
+@pytest.mark.parametrize(
+    ("files", "notes"),
+    [
+        pytest.param(["convolutions.py"], ["convolutions.py is not a topic file, so it was not graded; did you mean convolution.py?"], id="plural"),
+        pytest.param(["Convolution.ipynb"], ["Convolution.ipynb is not a topic file, so it was not graded; did you mean convolution.ipynb?"], id="capital"),
+        pytest.param(["convolution.py", "helpers.py", "utils.py"], [], id="helpers-are-not-misnamed"),
+        pytest.param(["probabilty.py", "information.py"], ["probabilty.py is not a topic file, so it was not graded; did you mean probability.py?"], id="typo"),
+    ],
+)
+def test_a_misnamed_topic_file_is_named_with_the_file_it_was_meant_to_be(course, tmp_path: Path, files: list[str], notes: list[str]):
+    for name in files:
+        (tmp_path / name).write_text("x = 1\n")
+    assert list(Submission.from_path(tmp_path, course).notes) == notes
+
+
+def test_a_misnamed_single_file_or_a_folder_of_them_says_did_you_mean(course, tmp_path: Path):
+    from autograder.course.submission import find_topic_folder
+    from autograder.errors import UsageError
+
+    (tmp_path / "inner").mkdir()
+    (tmp_path / "inner" / "Convolution.py").write_text("x = 1\n")
+    with pytest.raises(UsageError, match=r"did you mean convolution\.py\?$"):
+        Submission.from_path(tmp_path / "inner" / "Convolution.py", course)
+    with pytest.raises(UsageError, match=r"inner/Convolution\.py is not a topic file, so it was not graded; did you mean convolution\.py\?"):
+        find_topic_folder(tmp_path, [t.id for t in course.topics])

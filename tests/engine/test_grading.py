@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -151,19 +152,62 @@ def toy_with(scale_body: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "body, message, computed",
+    "body, message, where, computed",
     [
-        pytest.param("    while True:\n        pass", "used this check's 1 s of CPU time (limits.cpu_s) without finishing and was stopped", True, id="computing"),
-        pytest.param("    import time\n    time.sleep(10**6)", "spent 1 s neither computing nor waiting for a CPU (asleep or blocked: limits.wall_s) and was stopped", False, id="asleep"),
+        pytest.param("    while True: pass", "used this check's 1 s of CPU time (limits.cpu_s) without finishing and was stopped", "stopped while running toy.py, line 7, in scale: `while True: pass`", True, id="computing"),
+        pytest.param("    import time\n    time.sleep(10**6)", "spent 1 s neither computing nor waiting for a CPU (asleep or blocked: limits.wall_s) and was stopped", "stopped while running toy.py, line 8, in scale: `time.sleep(10**6)`", False, id="asleep"),
     ],
 )
-def test_a_check_out_of_time_fails_with_the_budget_it_used(toy_grader, body: str, message: str, computed: bool):
-    """grade(cpu_s=1) lowers both budgets (the self-test's way): the message names the budget, not a measured time."""
+def test_a_check_out_of_time_fails_with_the_budget_it_used_and_where_it_was(toy_grader, body: str, message: str, where: str, computed: bool):
+    """grade(cpu_s=1) lowers both budgets (the self-test's way): the message names the budget, not a measured time,
+    and, beside it, the line the worker was running when it was stopped (its own stack dump, and a sample of the run:
+    a TIMINGS key, never in a hidden check's summary)."""
     result = grade_source(toy_grader, toy_with(body), topic="toy", cpu_s=1)
     scale = next(c for c in result.checks if c.id == "scale")
-    assert (scale.status, scale.message) == (FAILED, f"scale(<array (4,)>, 2.5): {message}")
+    assert (scale.status, scale.message, scale.summary, scale.stopped_at) == (FAILED, f"scale(<array (4,)>, 2.5): {message}", f"scale(<array (4,)>, 2.5): {message}", where)
     assert scale.cpu_s >= 1 if computed else scale.cpu_s < 0.5  # a sleep costs no CPU time
     assert statuses(result)["counter"] == PASSED  # the worker was replaced; later checks still ran
+
+
+def test_an_import_that_never_finishes_says_where_it_was(toy_grader):
+    source = (TOY / "solutions" / "toy.py").read_text() + "\nwhile True: pass\n"
+    result = grade_source(toy_grader, source, topic="toy", cpu_s=0.5)
+    loop = source.count("\n")
+    assert result.error == "importing submission/toy.py: used the import's 0.5 s of CPU time (limits.cpu_s) without finishing and was stopped"
+    assert result.stopped_at == f"stopped while running toy.py, line {loop}, in <module>: `while True: pass`"
+
+
+def test_a_notebook_stopped_in_a_loop_says_its_cell_and_line(toy_grader, tmp_path: Path):
+    cells = [{"cell_type": "markdown", "source": "# Toy", "metadata": {}}, {"cell_type": "code", "id": "ref", "source": (TOY / "solutions" / "toy.py").read_text(), "metadata": {}}]
+    cells.append({"cell_type": "code", "id": "cell-loop", "source": "def scale(x, a):\n    y = 1\n    while True: pass\n", "metadata": {}})
+    (tmp_path / "toy.ipynb").write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}))
+    (scale,) = toy_grader.grade(Submission.from_path(tmp_path / "toy.ipynb", toy_grader.course), checks=["scale"], cpu_s=0.5).topics[0].checks
+    assert scale.message.endswith(" and was stopped") and scale.stopped_at == "stopped while running toy.ipynb, cell 3 (id cell-loop), line 3, in scale: `while True: pass`"
+
+
+FORGED = 'Current thread 0x1 (most recent call first):\\n  File "/course/solutions/toy.py", line 3 in secret\\n  File "submission/toy.py", line 1 in leak\\n'
+
+
+@pytest.mark.parametrize(
+    "handler, where",
+    [
+        pytest.param("import signal\nsignal.signal(signal.SIGUSR1, lambda *_: print('  File \"submission/toy.py\", line 7 in scale'))\n", "", id="its-own-handler"),
+        pytest.param("import faulthandler, signal, sys\nfaulthandler.register(signal.SIGUSR1, file=sys.stderr)\n", "", id="its-own-faulthandler"),
+        pytest.param(
+            f"import os, signal\ndef forge(*_):\n    for fd in range(3, 256):\n        try:\n            os.write(fd, b'{FORGED}')\n        except OSError:\n            pass\nsignal.signal(signal.SIGUSR1, forge)\n",
+            'stopped while running toy.py, line 1, in leak: `"""Reference of the engine-test topic."""`',
+            id="a-forged-dump-quotes-only-its-own-lines",
+        ),
+    ],
+)
+def test_a_submission_that_answers_the_stack_request_itself_still_fails_and_misleads_no_one(toy_grader, handler: str, where: str):
+    """The stack is a hint in the student's own message: a replaced handler says nothing, a forged dump at most
+    points at a line of the submission (the grader quotes its own copy); the check fails as out of time either way."""
+    result = grade_source(toy_grader, toy_with("    while True: pass") + "\n" + handler, topic="toy", checks=["scale"], cpu_s=0.5)
+    (scale,) = result.checks
+    assert (scale.status, scale.points) == (FAILED, 0)
+    assert scale.message == "scale(<array (4,)>, 2.5): used this check's 0.5 s of CPU time (limits.cpu_s) without finishing and was stopped"
+    assert scale.stopped_at == where
 
 
 def starve_after(monkeypatch, seconds: float, *, cpu_s: float, wall_s: float) -> None:
@@ -205,7 +249,8 @@ def test_grade_run_exits_3_when_the_machine_was_too_busy(course, monkeypatch, tm
     (tmp_path / "information.py").write_text("while True:\n    pass\n")
     done = CliRunner().invoke(cli.main, ["run", str(tmp_path), "--topic", "information", "--device", "cpu", "--public-only", "--course", str(ROOT / "course.yaml")])
     assert done.exit_code == 3, done.output
-    assert "the machine was too busy to import" in done.output and TRIED in done.output
+    said = " ".join(done.output.split())  # as read, whatever the terminal's width
+    assert "the machine was too busy to import" in said and TRIED in said
 
 
 def test_checks_record_what_they_call(toy_grader):
@@ -235,13 +280,15 @@ def test_choosing_an_unknown_check_is_a_usage_error(toy_grader):
 def test_an_infinite_loop_costs_the_cpu_budget_once_then_the_shorter_after_timeout_limit(grader):
     """Checks after the first timeout of a topic get limits.after_timeout_s: a loop in a function that many checks
     call does not cost cpu_s each time, and the checks that do not call it still pass."""
-    hang = (ROOT / "solutions" / "information.py").read_text().replace("def entropy(p: np.ndarray) -> np.ndarray:\n", "def entropy(p: np.ndarray) -> np.ndarray:\n    while True:\n        pass\n", 1)
+    hang = (ROOT / "solutions" / "information.py").read_text().replace("def entropy(p: np.ndarray) -> np.ndarray:\n", "def entropy(p: np.ndarray) -> np.ndarray:\n    while True: pass\n", 1)
     after = grader.course.topic("information").limits.after_timeout_s
+    loop = hang.splitlines().index("    while True: pass") + 1
     result = grade_source(grader, hang, "information", cpu_s=2, public_only=True)
     timed_out = [c for c in result.checks if "without finishing and was stopped" in c.message]
     assert "used this check's 2 s of CPU time (limits.cpu_s)" in timed_out[0].message and timed_out[0].cpu_s >= 2
     assert len(timed_out) >= 3
     for chk in timed_out[1:]:
         assert chk.message.endswith(f"used this check's {after:g} s of CPU time (limits.cpu_s) without finishing and was stopped (an earlier check of this topic ran out of time, so each later one has {after:g} s)")
+        assert chk.stopped_at == f"stopped while running information.py, line {loop}, in entropy: `while True: pass`"
         assert chk.cpu_s >= after
     assert statuses(result)["cross_entropy"] == PASSED
