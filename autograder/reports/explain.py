@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..engine.results import NOT_ATTEMPTED, CheckResult, TopicResult
 
-__all__ = ["missing", "messages"]
+__all__ = ["missing", "messages", "said", "topic_error"]
 
 _NOT_ATTEMPTED = ": not attempted"
 
@@ -17,12 +17,22 @@ def missing(check: CheckResult) -> str:
     return check.message.split(_NOT_ATTEMPTED, 1)[0].strip()
 
 
+def said(check: CheckResult) -> str:
+    """The check's message, with where its worker was stopped when it ran out of time."""
+    return f"{check.message}\n{check.stopped_at}" if check.stopped_at else check.message
+
+
+def topic_error(topic: TopicResult) -> str | None:
+    """The topic's error, with where its import was stopped when it ran out of time."""
+    return f"{topic.error}\n{topic.stopped_at}" if topic.error and topic.stopped_at else topic.error
+
+
 def messages(topic: TopicResult) -> dict[str, str]:
     """Check id -> its message, where a mistake explained by an earlier check of the topic is referred to instead."""
     first: dict[str, str] = {}
     found: dict[str, str] = {}
     for check in topic.checks:
-        message = check.message
+        message = said(check)
         mistake = check.mistake
         if mistake:
             explanation = f"{mistake['title']}. {mistake['fix']}"

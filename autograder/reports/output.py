@@ -8,13 +8,14 @@ import json
 import math
 import os
 import re
+import secrets
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-__all__ = ["deliver", "write_atomically", "write_zip", "to_json", "safe_text"]
+__all__ = ["deliver", "to_stdout", "write_atomically", "write_zip", "to_json", "safe_text"]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # zip timestamps: the same files give the same zip
@@ -23,14 +24,14 @@ _EPOCH = (1980, 1, 1, 0, 0, 0)  # zip timestamps: the same files give the same z
 def deliver(render: Callable[[str], str], *, fmt: str, output: Path | None) -> None:
     """Write ``render(fmt)`` to stdout, or to ``output`` and then (for a machine format) the text report to stdout."""
     if output is None:
-        _print(render(fmt))
+        to_stdout(render(fmt))
         return
     write_atomically(output, render(fmt))
     if fmt != "text":
-        _print(render("text"))
+        to_stdout(render("text"))
 
 
-def _print(text: str) -> None:
+def to_stdout(text: str) -> None:
     """To stdout, whatever its encoding (a terminal that cannot show a character gets a replacement, not a crash)."""
     text = safe_text(text)
     try:
@@ -69,7 +70,9 @@ def write_atomically(path: Path, text: str) -> None:
     """Write next to the target and rename: a reader never sees half a report, and a symlink is replaced, not followed.
     Characters UTF-8 cannot encode are written as U+FFFD: a report is never lost to one character."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    # Not mkstemp, whose files are 0600: a report is an ordinary file, 0666 less the umask like any other.
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(safe_text(text))

@@ -51,8 +51,8 @@ def curves(*, title: str, x_label: str, y_label: str, series: dict[str, tuple[Se
     }
 
 
-def render_svg(figure: dict[str, Any]) -> str:
-    """The figure as an SVG document."""
+def render_svg(figure: dict[str, Any], *, ids: str = "") -> str:
+    """The figure as an SVG document; ``ids`` prefixes its element ids (several figures inline in one HTML page)."""
     if figure.get("kind") not in ("trajectory", "curves"):
         raise ValueError(f"unknown figure kind {figure.get('kind')!r}")
     series = {k: np.asarray(v, dtype=float) for k, v in figure["series"].items()}
@@ -71,7 +71,7 @@ def render_svg(figure: dict[str, Any]) -> str:
         return "\n".join(parts) + "\n"
     parts += _loss_panel({k: np.asarray(v, dtype=float) for k, v in figure["losses"].items()}, x0=0)
     if planar:
-        parts += _path_panel(series, figure.get("quadratic"), x0=_W)
+        parts += _path_panel(series, figure.get("quadratic"), x0=_W, clip=f"{ids}panel")
     parts += _legend(list(figure["losses"] or figure["series"]), width)
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
@@ -178,7 +178,7 @@ def _level_sets(quadratic: list[Any], points: np.ndarray) -> list[np.ndarray]:
     return [centre + (circle * np.sqrt(level / eigvals)) @ eigvecs.T for level in levels]
 
 
-def _path_panel(series: dict[str, np.ndarray], quadratic: list[Any] | None, x0: float) -> list[str]:
+def _path_panel(series: dict[str, np.ndarray], quadratic: list[Any] | None, x0: float, clip: str) -> list[str]:
     paths = {k: _finite_prefix(v) for k, v in series.items()}
     points = np.concatenate([p for p in paths.values() if p.size] or [np.zeros((1, 2))])
     lo, hi = points.min(axis=0), points.max(axis=0)
@@ -189,10 +189,10 @@ def _path_panel(series: dict[str, np.ndarray], quadratic: list[Any] | None, x0: 
     y_of = _scale(lo[1], hi[1], _H - 10, 30)
     parts = _axes(x0, "x[0]", "x[1]", (lo[0], hi[0]), (lo[1], hi[1]), False)
     # Level sets are clipped to the panel: the paths, not the largest ellipse, set the scale.
-    parts.append(f'<clipPath id="panel"><rect x="{x0 + _PAD}" y="30" width="{_W - 12 - _PAD}" height="{_H - 40}"/></clipPath>')
+    parts.append(f'<clipPath id="{clip}"><rect x="{x0 + _PAD}" y="30" width="{_W - 12 - _PAD}" height="{_H - 40}"/></clipPath>')
     for ellipse in _level_sets(quadratic, points) if quadratic is not None else []:
         coords = " ".join(f"{x_of(x):.2f},{y_of(y):.2f}" for x, y in ellipse)
-        parts.append(f'<polyline points="{coords}" fill="none" stroke="#ccc" stroke-width="1" clip-path="url(#panel)"/>')
+        parts.append(f'<polyline points="{coords}" fill="none" stroke="#ccc" stroke-width="1" clip-path="url(#{clip})"/>')
     for i, path in enumerate(paths.values()):
         parts += _polyline([(x_of(x), y_of(y)) for x, y in path], i, marker=True)
     return parts

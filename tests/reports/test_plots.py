@@ -76,17 +76,17 @@ def test_an_unknown_kind_is_refused():
 
 def test_grade_run_draws_figures_beside_the_report_and_links_them(tmp_path: Path, capsys):
     output = tmp_path / "report.json"
-    run.main(path=TOY / "solutions" / "toy.py", topics=(), device="cpu", fmt="json", output=output, sandbox="auto", course=TOY / "course.yaml", public_only=False)
+    run.main(path=TOY / "solutions" / "toy.py", topics=(), device="cpu", formats=(("json", None),), output=output, sandbox="auto", course=TOY / "course.yaml", public_only=False)
     drawn = tmp_path / "report-figures" / "toy.scale.svg"
     parse(drawn.read_text())
     checks = {c["id"]: c for c in json.loads(output.read_text())["topics"][0]["checks"]}
     assert checks["scale"]["figures"][0]["file"] == str(drawn)
-    assert f"figure of scale: {drawn}" in capsys.readouterr().out
+    assert f"figure of scale:\n    {drawn}\n" in capsys.readouterr().out  # wrapped before the path, never inside it
 
 
 def test_without_a_folder_the_text_report_says_how_to_draw_them(capsys):
-    run.main(path=TOY / "solutions" / "toy.py", topics=(), device="cpu", fmt="text", output=None, sandbox="auto", course=TOY / "course.yaml", public_only=False)
-    assert "1 figure(s) of your trajectories against the reference: add --figures DIR to draw them" in capsys.readouterr().out
+    run.main(path=TOY / "solutions" / "toy.py", topics=(), device="cpu", formats=(("text", None),), output=None, sandbox="auto", course=TOY / "course.yaml", public_only=False)
+    assert "1 figure(s) of your trajectories against the reference: add --figures DIR (or --format html) to see them" in " ".join(capsys.readouterr().out.split())
 
 
 def test_a_curves_figure_draws_each_series_on_log_scales():

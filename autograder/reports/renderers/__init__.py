@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ...engine.results import Report
-from . import gradescope, json_report, junit, markdown, text
+from . import gradescope, html, json_report, junit, markdown, text
 
 __all__ = ["FORMATS", "render"]
 
@@ -15,6 +15,7 @@ FORMATS: dict[str, Callable[[Report], str]] = {
     "gradescope": gradescope.render,
     "junit": junit.render,
     "markdown": markdown.render,
+    "html": html.render,
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...engine.results import PASSED, Report
+from ..explain import said
 from ..output import to_json
 
 # A hidden check's test, by course.yaml feedback.hidden: shown at once with its (redacted) message, or, for
@@ -14,7 +15,7 @@ def render(report: Report) -> str:
     tests = []
     for t_index, topic in enumerate(report.topics, start=1):
         for c_index, check in enumerate(topic.checks, start=1):
-            output = check.message or ("passed" if check.status == PASSED else check.status)
+            output = said(check) or ("passed" if check.status == PASSED else check.status)
             output += "".join(f"\nFigure: {f['file']}" for f in check.figures if f.get("file"))
             tests.append(
                 {

@@ -6,7 +6,7 @@ import html
 import re
 
 from ...engine.results import ERROR, FAILED, NOT_ATTEMPTED, PASSED, CheckResult, Report
-from ..explain import messages, missing
+from ..explain import messages, missing, topic_error
 
 _MARK = {PASSED: "✅ passed", FAILED: "❌ failed", NOT_ATTEMPTED: "⬜ not attempted", ERROR: "⚠️ error"}
 
@@ -45,7 +45,7 @@ def render(report: Report) -> str:
     lines += ["", *(f"> {note}" for note in report.notes)] if report.notes else []
     for topic in report.topics:
         lines += ["", f"## {topic.title} (`{topic.id}`): {topic.points:g}/{topic.max_points:g}", "", f"{topic.cpu_s:.2f} s of CPU time", ""]
-        lines += [*_fenced(topic.error), ""] if topic.error else []
+        lines += [*_fenced(topic_error(topic) or ""), ""] if topic.error else []
         lines += ["| check | points | status |", "| --- | ---: | --- |"]
         lines += [f"| {_cell(c.id)}{' (hidden)' if c.hidden else ''} | {c.points:g}/{c.max_points:g} | {_status(c)} |" for c in topic.checks]
         failed = [c for c in topic.checks if c.status in (FAILED, ERROR) and c.message and not topic.error]
