@@ -12,8 +12,9 @@ import os
 import shutil
 import tempfile
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import yaml
 
@@ -23,7 +24,7 @@ from ..engine.results import PASSED
 from ..errors import ConfigError, InternalError, UsageError
 from ..reports.output import write_zip
 
-__all__ = ["main"]
+__all__ = ["main", "Recorded", "record_public", "write_public_course"]
 
 _PINNED = ("torch", "numpy", "click", "pyyaml", "pytest")  # what `grade run` needs; nbgrader and the dev tools stay out
 
@@ -53,23 +54,22 @@ def main(*, out: Path, course: Path | None, force: bool) -> int:
     return 0
 
 
+_HEADER = (
+    "# The student bundle's course: public checks only, answered by the reference recorded in answers/.\n"
+    "# Hidden checks are counted under each topic's `hidden`; they run when you submit.\n"
+)
+
+
 def _write(course: Course, dest: Path) -> None:
-    records, public = _record(course)
-    root = course.root
+    write_public_course(course=course, topics=course.topics, recorded=record_public(course=course, topics=course.topics), dest=dest, header=_HEADER)
     for topic in course.topics:
         _copy(topic.stub, dest / "exercises" / topic.stub.name)
-        _copy(topic.public_checks, dest / "checks" / "public" / topic.public_checks.name)
-        records[topic.id].save(dest / "answers" / f"{topic.id}.npz")
-    for folder in ("checks", "checks/public"):  # the course's package markers, if it uses them (else namespace packages)
-        if (root / folder / "__init__.py").is_file():
-            _copy(root / folder / "__init__.py", dest / folder / "__init__.py")
     package = Path(__file__).resolve().parents[1]  # the autograder package
     for file in sorted(package.rglob("*")):
         if file.is_file() and "__pycache__" not in file.parts and file.suffix != ".pyc":
             _copy(file, dest / "autograder" / file.relative_to(package))
-    (dest / "course.yaml").write_text(_course_yaml(course, public), encoding="utf-8")
-    (dest / "pyproject.toml").write_text(_pyproject(root / "pyproject.toml", dest), encoding="utf-8")
-    (dest / "constraints.txt").write_text(_constraints(root / "constraints.txt"), encoding="utf-8")
+    (dest / "pyproject.toml").write_text(_pyproject(course.root / "pyproject.toml", dest), encoding="utf-8")
+    (dest / "constraints.txt").write_text(_constraints(course.root / "constraints.txt"), encoding="utf-8")
     (dest / "README.md").write_text(_readme(course), encoding="utf-8")
     (dest / ".gitignore").write_text(".venv/\n__pycache__/\n*.egg-info/\n", encoding="utf-8")
 
@@ -79,8 +79,29 @@ def _copy(src: Path, dst: Path) -> None:
     shutil.copyfile(src, dst)
 
 
-def _record(course: Course) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """Grade the reference with the public checks, on the CPU, recording what each topic's checks asked it."""
+@dataclass(frozen=True)
+class Recorded:
+    """The reference's answers to the public checks of some topics."""
+
+    records: dict[str, Any]  # topic id -> its autograder.course.recorded record
+    public: dict[str, list[str]]  # topic id -> its public checks' ids
+
+
+def write_public_course(*, course: Course, topics: Sequence[Topic], recorded: Recorded, dest: Path, header: str) -> None:
+    """A course of ``topics`` at ``dest`` that grades with their public checks alone, and no reference solution,
+    hidden check or secret: course.yaml (``reference: recorded``, starting with the comment ``header``),
+    checks/public/ and answers/."""
+    for topic in topics:
+        _copy(topic.public_checks, dest / "checks" / "public" / topic.public_checks.name)
+        recorded.records[topic.id].save(dest / "answers" / f"{topic.id}.npz")
+    for folder in ("checks", "checks/public"):  # the course's package markers, if it uses them (else namespace packages)
+        if (course.root / folder / "__init__.py").is_file():
+            _copy(course.root / folder / "__init__.py", dest / folder / "__init__.py")
+    (dest / "course.yaml").write_text(header + _course_yaml(course, topics, recorded.public), encoding="utf-8")
+
+
+def record_public(*, course: Course, topics: Sequence[Topic]) -> Recorded:
+    """Grade the reference with the public checks of ``topics``, on the CPU, recording what each check asked it."""
     from ..course.recorded import Recorder
     from ..course.submission import Submission
     from ..engine.grading import Grader
@@ -90,21 +111,21 @@ def _record(course: Course) -> tuple[dict[str, Any], dict[str, list[str]]]:
     def wrap(topic: Topic, reference: Any) -> Recorder:
         return recorders.setdefault(topic.id, Recorder(module=reference))
 
-    submission = Submission.from_texts("reference", {t.id: t.solution.read_text(encoding="utf-8") for t in course.topics})
+    submission = Submission.from_texts("reference", {t.id: t.solution.read_text(encoding="utf-8") for t in topics})
     with Grader(course=course, sandbox="process", devices=["cpu"], wrap_reference=wrap) as grader:
-        report = grader.grade(submission, public_only=True)
+        report = grader.grade(submission, topics=[t.id for t in topics], public_only=True)
     for topic in report.topics:
         failed = [c for c in topic.checks if c.status != PASSED]
         if topic.error or failed:
             what = topic.error or "; ".join(f"{c.id}: {c.status}: {c.message.splitlines()[0] if c.message else ''}" for c in failed)
             raise InternalError(f"{course.path}: topic {topic.id!r}: the reference must pass every public check to record its answers, but: {what}")
-    public = {t.id: [c.id for c in checks_in(importlib.import_module(f"checks.public.{t.id}"))] for t in course.topics}
-    return {t: r.record for t, r in recorders.items()}, public
+    public = {t.id: [c.id for c in checks_in(importlib.import_module(f"checks.public.{t.id}"))] for t in topics}
+    return Recorded(records={t: r.record for t, r in recorders.items()}, public=public)
 
 
-def _course_yaml(course: Course, public: dict[str, list[str]]) -> str:
+def _course_yaml(course: Course, chosen: Sequence[Topic], public: dict[str, list[str]]) -> str:
     topics = []
-    for topic in course.topics:
+    for topic in chosen:
         checks = {c: _number(topic.checks[c]) for c in topic.checks if c in public[topic.id]}
         hidden = {c: p for c, p in topic.checks.items() if c not in checks}
         entry: dict[str, Any] = {"id": topic.id, "title": topic.title, "points": _number(sum(checks.values())), "checks": checks}
@@ -124,11 +145,7 @@ def _course_yaml(course: Course, public: dict[str, list[str]]) -> str:
         "sandbox": {"uid_base": course.uid_base, "hide": [".git"]},
         "topics": topics,
     }
-    header = (
-        "# The student bundle's course: public checks only, answered by the reference recorded in answers/.\n"
-        "# Hidden checks are counted under each topic's `hidden`; they run when you submit.\n"
-    )
-    return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120)
 
 
 def _number(value: float) -> float | int:

@@ -11,15 +11,23 @@ Each topic becomes ``source/<topic>/<topic>.ipynb``:
 - one autograded test cell per public check and one for all hidden checks, with points from course.yaml. The cells
   only name checks: the hidden ones, their inputs and their expected values stay in the grader.
 
+The notebook's metadata names its topic (``metadata["autograder"]["topic"]``: ``grade batch`` reads it). Beside it go
+what its test cells grade with in a student's Jupyter (autograder.release.notebook): a course.yaml of that topic alone,
+its public checks and the reference's answers to them, recorded (autograder.release.bundle), and no solution, hidden
+check or secret. ``nbgrader generate_assignment`` copies them into ``release/<topic>/``, so a fetched notebook checks
+itself (``nbgrader validate``) wherever it is.
+
 ``nbgrader_config.py`` swaps nbgrader's Execute preprocessor for :class:`autograder.release.nbgrader_plugin.GradeInSandbox`:
 at ``nbgrader autograde`` a notebook's code is graded by this grader, in its sandbox, and never runs in a Jupyter
-kernel with the course folder and the gradebook in reach.
+kernel with the course folder and the gradebook in reach. It names the course relative to its own folder, so the two
+can move (or be shared) together.
 """
 
 from __future__ import annotations
 
 import ast
 import importlib
+import os
 import re
 import sys
 import textwrap
@@ -27,8 +35,10 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..course.config import RECORDED, Course, Topic, load_course, locate_course
+from ..course.notebooks import NOTEBOOK_METADATA
 from ..engine.checks import checks_in
 from ..errors import UsageError
+from .bundle import record_public, write_public_course
 
 __all__ = ["main", "build_notebook", "HIDDEN_CELL"]
 
@@ -151,8 +161,11 @@ def build_notebook(*, topic: Topic, course: Course) -> Any:
         v4.new_markdown_cell(
             f"# {topic.title}\n\n{_markdown_text(doc)}\n\n"
             "**How this notebook is graded.** Fill in the cells marked `YOUR CODE HERE`. The test cells name the checks "
-            f"of course.yaml ({len(public_ids)} public, {len(hidden)} hidden). When you submit, the course grader runs your "
-            "code cells in its sandbox and grades them; hidden checks draw their inputs then.",
+            f"of course.yaml ({len(public_ids)} public, {len(hidden)} hidden). Save the notebook, then run a public check's "
+            "cell: it grades your saved code cells with that check, using the course grader (the `autograder` package "
+            "in this notebook's Python) and the files released beside this notebook (course.yaml, checks/, answers/; "
+            "keep them there). When you submit, the course grader runs your code cells in its sandbox and grades them; "
+            "hidden checks draw their inputs then.",
             metadata=_meta("cell-intro", locked=True),
         )
     ]
@@ -203,6 +216,7 @@ def build_notebook(*, topic: Topic, course: Course) -> Any:
     notebook = v4.new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     notebook.metadata["language_info"] = {"name": "python"}
+    notebook.metadata[NOTEBOOK_METADATA] = {"topic": topic.id}
     nbformat.validate(notebook)
     return notebook
 
@@ -229,11 +243,21 @@ CONFIG = '''\
 # Written by `grade release nbgrader`. nbgrader autograde grades each notebook with the course grader, in its
 # sandbox, instead of executing it in a Jupyter kernel: student code never runs next to this folder's
 # source/ notebooks or gradebook.db, and cannot patch what grades it.
+import os
+
 c = get_config()  # noqa: F821 - provided by nbgrader when it reads this file
 c.CourseDirectory.course_id = {course_id!r}
-c.GradeInSandbox.course = {course_file!r}
+# Relative to this file's folder: this folder and the course move, or are shared, together.
+c.GradeInSandbox.course = os.path.join(os.path.dirname(os.path.abspath(__file__)), {course_file!r})
 c.Autograde.autograde_preprocessors = {preprocessors!r}
 '''
+
+
+_HEADER = (
+    "# What the test cells of {topic}.ipynb grade with in your own Jupyter: the public checks of {topic} (checks/public/),\n"
+    "# answered by the reference recorded in answers/. Keep these files beside the notebook. The hidden checks are\n"
+    "# counted under `hidden`; they run when you submit.\n"
+)
 
 
 def main(*, course_dir: Path, topics: Sequence[str], course: Path | None, force: bool) -> int:
@@ -242,17 +266,32 @@ def main(*, course_dir: Path, topics: Sequence[str], course: Path | None, force:
     if course_obj.reference == RECORDED:
         raise UsageError(f"{course_obj.path}: a student bundle (reference: {RECORDED}) has no reference solutions to build notebooks from; run this in the course itself")
     chosen = [course_obj.topic(t) for t in topics] if topics else list(course_obj.topics)
-    course_dir.mkdir(parents=True, exist_ok=True)
-    for topic in chosen:
-        target = course_dir / "source" / topic.id / f"{topic.id}.ipynb"
+    targets = {topic.id: course_dir / "source" / topic.id / f"{topic.id}.ipynb" for topic in chosen}
+    for target in targets.values():
         if target.exists() and not force:
             raise UsageError(f"{target} exists; pass --force to overwrite it")
+    recorded = record_public(course=course_obj, topics=chosen)
+    course_dir.mkdir(parents=True, exist_ok=True)
+    for topic in chosen:
+        target = targets[topic.id]
         target.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(build_notebook(topic=topic, course=course_obj), str(target))
-        print(f"wrote {target}")
+        write_public_course(course=course_obj, topics=[topic], recorded=recorded, dest=target.parent, header=_HEADER.format(topic=topic.id))
+        print(f"wrote {target} and beside it what its test cells grade with (course.yaml, checks/, answers/)")
     config = course_dir / "nbgrader_config.py"
     course_id = re.sub(r"[^A-Za-z0-9_-]+", "-", course_obj.title).strip("-").lower() or "course"
-    config.write_text(CONFIG.format(course_id=course_id, course_file=str(course_obj.path), preprocessors=AUTOGRADE_PREPROCESSORS), encoding="utf-8")
+    course_file = os.path.relpath(course_obj.path, course_dir.resolve())
+    config.write_text(CONFIG.format(course_id=course_id, course_file=course_file, preprocessors=AUTOGRADE_PREPROCESSORS), encoding="utf-8")
     print(f"wrote {config}")
-    print(f"next: cd {course_dir} && nbgrader generate_assignment <topic> && nbgrader autograde <topic> && nbgrader export")
+    one = chosen[0].id if len(chosen) == 1 else "<topic>"
+    secret = "" if course_obj.secret_file else f"{course_obj.secret_env}=<the course secret> "
+    where = f" (read from {course_obj.secret_file})" if course_obj.secret_file else ""
+    print(
+        f"next: cd {course_dir}, with this grader's bin folder on PATH (nbgrader runs alembic from it), then\n"
+        f"  nbgrader generate_assignment {one}   # release/{one}/: the notebook and what its test cells grade with\n"
+        f"  # collect submissions into submitted/<student>/{one}/{one}.ipynb (nbgrader collect, or by hand)\n"
+        f"  {secret}nbgrader autograde {one}   # the course secret{where} keys the hidden checks' inputs\n"
+        f"  nbgrader generate_feedback {one} && nbgrader export   # feedback/<student>/ and grades.csv"
+    )
     return 0
+

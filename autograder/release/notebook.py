@@ -1,9 +1,11 @@
 """What a released notebook's test cells call when a student runs them in their own Jupyter.
 
 At ``nbgrader autograde`` these cells never run (autograder.release.nbgrader_plugin grades instead). In a student's kernel,
-``check`` grades the *saved* notebook ``<topic>.ipynb`` in the current folder with the course grader found above it
-(the student bundle's course.yaml: public checks only), in its sandbox, once per saved version, and then passes or
-raises for the one check the cell names. Nothing goes to stderr on success: nbgrader scores a cell with stderr 0.
+``check`` grades the *saved* notebook ``<topic>.ipynb`` in the current folder (Jupyter's is the notebook's) with the
+course found there or above it: the course.yaml ``grade release nbgrader`` puts beside each notebook (that topic's public
+checks and their recorded answers), or a student bundle's. It grades in the sandbox, once per saved version, and then
+passes or raises for the one check the cell names. Nothing goes to stderr on success: nbgrader scores a cell with
+stderr 0.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ def _result(topic: str) -> Any:
     from ..course.submission import Submission
     from ..engine.grading import Grader
     from ..engine.results import TopicResult
+    from ..errors import UsageError
 
     notebook = Path.cwd() / f"{topic}.ipynb"
     if not notebook.is_file():
@@ -34,7 +37,15 @@ def _result(topic: str) -> Any:
     key = hashlib.sha256(notebook.read_bytes()).hexdigest()
     if key not in _state["reports"]:
         if _state["grader"] is None:
-            _state["grader"] = Grader(course=load_course(locate_course(None, notebook)), sandbox="auto", devices=["cpu"])
+            try:
+                found = locate_course(None, notebook)
+            except UsageError:
+                raise CheckNotPassed(
+                    f"no course.yaml in {notebook.parent} or above it: the test cells grade with the files released beside"
+                    f" {topic}.ipynb (course.yaml, checks/public/{topic}.py, answers/{topic}.npz); put them back beside it"
+                    " (nbgrader fetch does), or set AUTOGRADER_COURSE to the course.yaml of a course that has this topic"
+                ) from None
+            _state["grader"] = Grader(course=load_course(found), sandbox="auto", devices=["cpu"])
             atexit.register(_state["grader"].close)
         report = _state["grader"].grade(Submission.from_path(notebook, _state["grader"].course), topics=[topic])
         _state["reports"][key] = report.topics[0]

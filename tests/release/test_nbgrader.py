@@ -1,5 +1,6 @@
 """End to end with real nbgrader, headless: `grade release nbgrader`, then nbgrader generate_assignment, submissions,
-autograde, export and generate_feedback, as an instructor runs them."""
+autograde, export and generate_feedback, as an instructor runs them, after moving the course and its nbgrader folder
+elsewhere together; and nbgrader validate, as a student runs it on a fetched notebook."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import importlib
 import inspect
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,12 +19,12 @@ import pytest
 import yaml
 
 from autograder.course.config import load_course
-from autograder.course.notebooks import notebook_code
+from autograder.course.notebooks import notebook_code, topic_of_notebook
 from autograder.engine.checks import checks_in
 from autograder.engine.results import NOT_ATTEMPTED, PASSED
 from autograder.release.nbgrader_release import HIDDEN_CELL
 
-from conftest import ROOT, STRICT_OK, STRICT_WHY
+from conftest import ROOT, STRICT_OK, STRICT_WHY, topic_course
 
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbgrader")
@@ -52,8 +55,8 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "AUTOGRADER_SECRET": "nbgrader-test-secret"}
 
 
-def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(args, cwd=cwd, env=_env(), capture_output=True, text=True, timeout=600)
+def _run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(args, cwd=cwd, env=env or _env(), capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, f"{' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
     return done
 
@@ -66,25 +69,38 @@ def _submit(course_dir: Path, student: str, notebook: dict) -> Path:
 
 
 @pytest.fixture(scope="module")
-def course_dir(tmp_path_factory) -> Path:
-    course_dir = tmp_path_factory.mktemp("nbgrader-course")
-    _run([str(BIN / "grade"), "release", "nbgrader", str(course_dir), "--topic", TOPIC, "--course", str(ROOT / "course.yaml")], ROOT)
-    _run([str(BIN / "nbgrader"), "generate_assignment", TOPIC], course_dir)
+def released(tmp_path_factory) -> dict[str, object]:
+    """A course (the topic alone) with its nbgrader folder inside, as the README has it, released and generated, then
+    moved elsewhere, one folder deeper: a path to the course that is absolute, or relative to anything but the
+    nbgrader folder, no longer leads to it there. Graded where it was moved to."""
+    root = tmp_path_factory.mktemp("nbgrader")
+    (root / "before" / "project").mkdir(parents=True)
+    course = topic_course(root / "before" / "project", TOPIC)
+    release = _run([str(BIN / "grade"), "release", "nbgrader", str(course.parent / "nbcourse"), "--topic", TOPIC, "--course", str(course)], ROOT)
+    config = (course.parent / "nbcourse" / "nbgrader_config.py").read_text()
+    _run([str(BIN / "nbgrader"), "generate_assignment", TOPIC], course.parent / "nbcourse")
+    (root / "after" / "elsewhere").mkdir(parents=True)
+    course_dir = Path(shutil.move(course.parent, root / "after" / "elsewhere" / "project")) / "nbcourse"
     source = json.loads((course_dir / "source" / TOPIC / f"{TOPIC}.ipynb").read_text())
-    released = json.loads((course_dir / "release" / TOPIC / f"{TOPIC}.ipynb").read_text())
+    stub = json.loads((course_dir / "release" / TOPIC / f"{TOPIC}.ipynb").read_text())
     _submit(course_dir, "alice", source)  # the reference, filled in
-    bob = json.loads(json.dumps(released))  # the stub, filled in with one known mistake
+    bob = json.loads(json.dumps(stub))  # the stub, filled in with one known mistake
     for cell, filled in zip(bob["cells"], source["cells"]):
         if cell["metadata"]["nbgrader"]["solution"]:
             cell["source"] = "".join(filled["source"]).replace(MISTAKE["replace"], MISTAKE["with"])
     _submit(course_dir, "bob", bob)
-    carol = json.loads(json.dumps(released))
+    carol = json.loads(json.dumps(stub))
     next(c for c in carol["cells"] if c["metadata"]["nbgrader"]["grade_id"] == "solution-conv1d")["source"] = STEAL.format(course_dir=str(course_dir))
     _submit(course_dir, "carol", carol)
     _run([str(BIN / "nbgrader"), "autograde", TOPIC], course_dir)
     _run([str(BIN / "nbgrader"), "export"], course_dir)
     _run([str(BIN / "nbgrader"), "generate_feedback", TOPIC], course_dir)
-    return course_dir
+    return {"course_dir": course_dir, "root": root, "config": config, "next": release.stdout.split("next:", 1)[-1]}
+
+
+@pytest.fixture(scope="module")
+def course_dir(released) -> Path:
+    return released["course_dir"]  # type: ignore[return-value]
 
 
 def _scores(course_dir: Path) -> dict[str, float]:
@@ -114,6 +130,43 @@ def test_the_released_notebook_is_the_stub(course_dir: Path):
         assert inspect.signature(namespace[name]) == inspect.signature(getattr(stub, name)), name
         assert namespace[name].__doc__ == getattr(stub, name).__doc__, name
     assert {c["status"] for c in _grade_run(path)["checks"]} == {NOT_ATTEMPTED}
+    assert topic_of_notebook(path.read_bytes(), topics=COURSE.topics, name="homework.ipynb") == TOPIC  # grade batch reads its metadata
+
+
+def test_the_release_folder_holds_what_its_test_cells_grade_with_and_nothing_hidden(course_dir: Path):
+    folder = course_dir / "release" / TOPIC
+    assert sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()) == [f"answers/{TOPIC}.npz", f"checks/public/{TOPIC}.py", f"{TOPIC}.ipynb", "course.yaml"]
+    course = load_course(folder / "course.yaml")
+    assert [t.id for t in course.topics] == [TOPIC] and set(course.topic(TOPIC).checks) == PUBLIC
+    hidden = [c for c in COURSE.topic(TOPIC).checks if c not in PUBLIC]
+    assert hidden and not [c for c in hidden if c in (folder / "course.yaml").read_text()]
+
+
+def test_a_fetched_notebook_checks_itself_where_it_is(course_dir: Path, tmp_path: Path):
+    """A student's copy of release/<topic>/ (what nbgrader fetch makes), far from the course, validated from the folder
+    above it, with no nbgrader_config.py and no AUTOGRADER_COURSE: each public check's cell gives that check's verdict."""
+    shutil.copytree(course_dir / "release" / TOPIC, tmp_path / TOPIC)
+    shutil.copy(course_dir / "submitted" / "bob" / TOPIC / f"{TOPIC}.ipynb", tmp_path / TOPIC / f"{TOPIC}.ipynb")  # one known mistake
+    env = {k: v for k, v in _env().items() if k not in ("AUTOGRADER_COURSE", "AUTOGRADER_SECRET")}
+    done = _run([str(BIN / "nbgrader"), "validate", f"{TOPIC}/{TOPIC}.ipynb"], tmp_path, env=env)
+    blocks = done.stdout.split("The following cell failed:")[1:]
+    failed = {re.search(rf"check\({TOPIC!r}, '(\w+)'\)", block).group(1) for block in blocks}  # type: ignore[union-attr]
+    assert failed == {c for c in MISTAKE["fails"] if c in PUBLIC}, done.stdout[-3000:]
+    assert f"VALIDATION FAILED ON {len(failed)} CELL(S)" in done.stdout and "course.yaml" not in done.stdout
+    assert [c for c in failed if f"CheckNotPassed: {c} failed: " not in done.stdout] == []  # the check's own verdict
+
+
+def test_the_config_names_the_course_relative_to_itself(released):
+    """The folder was graded after the move (the tests above); here, that nothing in it is absolute."""
+    config = released["config"]
+    assert "c.GradeInSandbox.course = os.path.join(os.path.dirname(os.path.abspath(__file__)), '../course.yaml')" in config
+    assert str(released["root"]) not in config and str(ROOT) not in config
+
+
+def test_the_next_steps_say_where_submissions_go_and_which_secret_to_set(released):
+    hint = released["next"]
+    assert f"nbgrader generate_assignment {TOPIC}" in hint and f"submitted/<student>/{TOPIC}/{TOPIC}.ipynb" in hint
+    assert f"AUTOGRADER_SECRET=<the course secret> nbgrader autograde {TOPIC}" in hint
 
 
 def test_exported_scores_agree_with_grade_run_on_the_same_notebooks(course_dir: Path):

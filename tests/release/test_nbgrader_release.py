@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from autograder.course.config import load_course
-from autograder.course.notebooks import notebook_code
+from autograder.course.notebooks import notebook_code, topic_of_notebook
 from autograder.engine.results import PASSED
 from autograder.release.nbgrader_release import HIDDEN_CELL, build_notebook
 
@@ -37,6 +37,7 @@ def test_source_notebook_holds_the_reference_and_names_no_hidden_check(grader, t
     hidden = [c for c in topic_obj.checks if c not in {t.metadata["nbgrader"]["grade_id"] for t in tests}]
     assert hidden and all(h not in text for h in hidden)
     assert tests[-1].metadata["nbgrader"]["grade_id"] == HIDDEN_CELL
+    assert topic_of_notebook(nbformat.writes(notebook).encode(), topics=COURSE.topics, name="homework.ipynb") == topic  # by its metadata
     result = grade_source(grader, notebook_code(nbformat.writes(notebook).encode(), name=f"{topic}.ipynb"), topic)
     assert {c.id: c.message for c in result.checks if c.status != PASSED} == {}
 
@@ -56,3 +57,20 @@ def test_a_test_cell_run_by_the_student_grades_the_saved_notebook(tmp_path, monk
         notebook.check("information", "kl_divergence")
     with pytest.raises(notebook.CheckNotPassed, match="topic 'information' has no check 'no_such_check'"):
         notebook.check("information", "no_such_check")
+
+
+def test_a_test_cell_away_from_its_released_files_says_what_to_put_back(tmp_path, monkeypatch):
+    """The notebook alone, without the course.yaml, checks/ and answers/ released beside it."""
+    from autograder.release import notebook
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("AUTOGRADER_COURSE", raising=False)
+    monkeypatch.setattr(notebook, "_state", {"grader": None, "reports": {}})
+    (tmp_path / "information.ipynb").write_bytes(_as_notebook("x = 1"))
+    with pytest.raises(notebook.CheckNotPassed) as caught:
+        notebook.check("information", "entropy")
+    assert str(caught.value) == (
+        f"no course.yaml in {tmp_path} or above it: the test cells grade with the files released beside information.ipynb"
+        " (course.yaml, checks/public/information.py, answers/information.npz); put them back beside it (nbgrader fetch"
+        " does), or set AUTOGRADER_COURSE to the course.yaml of a course that has this topic"
+    )
