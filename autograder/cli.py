@@ -9,7 +9,27 @@ import click
 
 from .errors import GraderError
 
-FORMATS = ("text", "json", "gradescope", "junit", "markdown")
+FORMATS = ("text", "json", "gradescope", "junit", "markdown", "html")
+
+
+class FormatTarget(click.ParamType):
+    """``FMT`` or ``FMT:PATH``: a report format, and the file it goes to (none: the terminal, or --output)."""
+
+    name = "FMT[:PATH]"
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        if isinstance(value, tuple):
+            return value
+        fmt, _, file = value.partition(":")
+        if fmt not in FORMATS:
+            self.fail(f"{fmt!r} is not a report format; expected one of {', '.join(FORMATS)}, optionally with :PATH", param, ctx)
+        if _ and not file:
+            self.fail(f"{value!r}: no file after the colon (FMT:PATH)", param, ctx)
+        return fmt, Path(file) if file else None
+
+    def shell_complete(self, ctx, param, incomplete):  # type: ignore[no-untyped-def]
+        return [click.shell_completion.CompletionItem(f) for f in FORMATS if f.startswith(incomplete)]
+
 # Every command that reads the course takes it the same way.
 course_option = click.option("--course", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="course.yaml to use (default: $AUTOGRADER_COURSE, else the nearest one above the current folder).")
 
@@ -30,16 +50,18 @@ def main(ctx: click.Context) -> None:
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 @click.option("--topic", "-t", "topics", multiple=True, metavar="ID", help="Grade only this topic (repeatable).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "all"]), default="auto", show_default=True, help="Where checks run; auto adds CUDA when a GPU is present.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Report format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here (a text summary still goes to stdout).")
+@click.option("--format", "formats", type=FormatTarget(), multiple=True, help=f"Report format ({', '.join(FORMATS)}), to the terminal, or FMT:PATH to a file; repeatable: one run writes every format (--format junit:junit.xml --format markdown:report.md).  [default: text]")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the --format given without a file here (the text report still comes to the terminal).")
+@click.option("--check", "-c", "checks", multiple=True, metavar="ID", help="Grade only the checks matching ID: an id, a glob ('conv2d_*') or TOPIC.ID (repeatable).")
 @click.option("--sandbox", type=click.Choice(["auto", "strict", "process"]), default="auto", show_default=True, help="Worker isolation; auto is the strongest available.")
 @course_option
 @click.option("--public-only", is_flag=True, help="Skip hidden checks.")
 @click.option("--figures", type=click.Path(file_okay=False, path_type=Path), help="Draw the checks' figures (SVG) here.  [default: with --output, <name>-figures/ beside it]")
 @click.option("--fail-under", type=click.FloatRange(0, 100), metavar="PERCENT", help="Exit with 4 when the score is under PERCENT of the points graded (for CI).")
-def run(path: Path | None, topics: tuple[str, ...], device: str, fmt: str, output: Path | None, sandbox: str, course: Path | None, public_only: bool, figures: Path | None, fail_under: float | None) -> None:
-    """Grade PATH: a folder laid out like exercises/ (default) or one topic's file
-    (a .py module or a .ipynb notebook).
+def run(path: Path | None, topics: tuple[str, ...], device: str, formats: tuple[tuple[str, Path | None], ...], output: Path | None, checks: tuple[str, ...], sandbox: str, course: Path | None, public_only: bool, figures: Path | None, fail_under: float | None) -> None:
+    """Grade PATH: a folder laid out like exercises/ or one topic's file (a .py
+    module or a .ipynb notebook). Without PATH: ./exercises, or the current
+    folder when it holds the topic files (cd exercises && grade).
 
     \b
     Exit codes: 0 graded (whatever the score, unless --fail-under), 1 unexpected
@@ -49,7 +71,36 @@ def run(path: Path | None, topics: tuple[str, ...], device: str, fmt: str, outpu
     """
     from . import run as run_module
 
-    _exit(lambda: run_module.main(path=path, topics=topics, device=device, fmt=fmt, output=output, sandbox=sandbox, course=course, public_only=public_only, figures=figures, fail_under=fail_under))
+    _exit(lambda: run_module.main(path=path, topics=topics, device=device, formats=formats or (("text", None),), output=output, sandbox=sandbox, course=course, public_only=public_only, figures=figures, fail_under=fail_under, checks=checks))
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--topic", "-t", "topics", multiple=True, metavar="ID", help="Watch only this topic (repeatable).")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "all"]), default="auto", show_default=True, help="Where checks run; auto adds CUDA when a GPU is present.")
+@click.option("--sandbox", type=click.Choice(["auto", "strict", "process"]), default="auto", show_default=True, help="Worker isolation; auto is the strongest available.")
+@course_option
+@click.option("--public-only", is_flag=True, help="Skip hidden checks.")
+@click.option("--log", is_flag=True, help="Add each regrade's report below the last instead of redrawing the screen.")
+def watch(path: Path | None, topics: tuple[str, ...], device: str, sandbox: str, course: Path | None, public_only: bool, log: bool) -> None:
+    """Grade PATH (as `grade run` does), then grade a topic again each time its
+    file is saved, in one warm grader: feedback in a fraction of a second.
+    Ctrl-C stops it."""
+    from . import watch as watch_module
+
+    _exit(lambda: watch_module.main(path=path, topics=topics, course=course, sandbox=sandbox, device=device, public_only=public_only, log=log))
+
+
+@main.command("list")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@course_option
+@click.option("--checks", is_flag=True, help="Also list each topic's check ids and points (for grade run --check).")
+def list_(path: Path | None, course: Path | None, checks: bool) -> None:
+    """List the course's topics, their points and the functions each asks for,
+    marking those PATH (default: as for `grade run`) has attempted."""
+    from . import listing
+
+    _exit(lambda: listing.main(path=path, course=course, checks=checks))
 
 
 @main.command()
@@ -92,7 +143,8 @@ def batch(submissions: Path, out: Path, topics: tuple[str, ...], jobs: int | Non
     Exit codes: 0 every submission graded, 1 unexpected failure, 2 bad course.yaml
     or command line, or the results folder is in use or cannot be written (what was
     written is kept: run again), or only the process sandbox is available (see
-    --allow-process-sandbox), 3 a check failed internally.
+    --allow-process-sandbox), 3 a check failed internally, 4 a submission could
+    not be graded (its gradebook row says why; every other one is graded).
     """
     from . import batch as batch_module
 

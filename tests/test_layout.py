@@ -24,6 +24,7 @@ LAYERS = [
     {"reports"},
     {"release", "selftest"},
     {"run", "batch"},
+    {"listing", "watch"},
     {"cli"},
     {"__main__"},
 ]
