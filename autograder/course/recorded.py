@@ -61,9 +61,9 @@ def _feed(h: Any, value: Any) -> None:
             _feed(h, k)
             _feed(h, v)
         h.update(b")")
-    elif isinstance(value, components._Function):  # a test function built from arrays: its name and arrays say what it is
-        h.update(f"function:{value.name}:".encode())
-        _feed(h, value._params)
+    elif isinstance(value, components.Component):  # a trusted component: its name and parameters say what it is
+        h.update(f"component:{value.name}:".encode())
+        _feed(h, value.params)
     else:
         raise TypeError(f"cannot record an argument of type {type(value).__name__}")
 
@@ -83,7 +83,8 @@ def _vjp_key(key: str, upstream: torch.Tensor) -> str:
 
 
 def _grad_inputs(args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[torch.Tensor]:
-    """The tensor arguments that require grad, in argument order (top level, lists and tuples)."""
+    """The tensors that require grad among the arguments, in argument order: at the top level, in lists, tuples and
+    dicts, and among the parameters of components (a flow's layers are dicts of nets whose weights a check trains)."""
     found: list[torch.Tensor] = []
 
     def visit(value: Any) -> None:
@@ -92,6 +93,11 @@ def _grad_inputs(args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[torch.Te
         elif isinstance(value, (list, tuple)):
             for item in value:
                 visit(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                visit(item)
+        elif isinstance(value, components.Component):
+            visit(value.params)
 
     for value in [*args, *kwargs.values()]:
         visit(value)

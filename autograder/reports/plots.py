@@ -4,7 +4,9 @@ start, and the same data always gives the same bytes).
 A trajectory figure has two panels: the loss against the step for each series (log scale when every loss is
 positive), and, for 2-D problems, the path of each series in the plane, over the level sets of the quadratic
 0.5 x^T A x - b^T x when the check gives A and b. A curves figure is one panel of y against x per series (iterations
-against condition number, say).
+against condition number, say). A scatter figure is one panel of 2-D points, a colour per series (latent means by
+class). A density figure draws a density on a grid as a heatmap with the first set of points over it, beside a
+panel of every set of points over the same square (a flow's learned density, the data and its samples).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 if TYPE_CHECKING:
     from ..engine.results import Report
 
-__all__ = ["trajectory", "curves", "render_svg", "write_figures"]
+__all__ = ["trajectory", "curves", "scatter", "density", "render_svg", "write_figures"]
 
 _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")  # the first series is the reference
 _DASHES = ("", "6,3", "2,2", "8,2,2,2")
@@ -51,10 +53,32 @@ def curves(*, title: str, x_label: str, y_label: str, series: dict[str, tuple[Se
     }
 
 
+def scatter(*, title: str, series: dict[str, Sequence[Sequence[float]]], x_label: str = "", y_label: str = "") -> dict[str, Any]:
+    """A scatter figure as plain data: ``series`` label -> points of shape (n, 2)."""
+    return {"kind": "scatter", "title": title, "x_label": x_label, "y_label": y_label, "series": {k: _points(v) for k, v in series.items()}}
+
+
+def density(*, title: str, extent: Sequence[float], values: Any, points: dict[str, Sequence[Sequence[float]]]) -> dict[str, Any]:
+    """A density figure as plain data: ``values`` (ny, nx) on the grid over ``extent`` = (x_lo, x_hi, y_lo, y_hi),
+    row 0 at y_lo; ``points`` label -> points of shape (n, 2)."""
+    grid = np.asarray(values, dtype=float)
+    if grid.ndim != 2 or len(extent) != 4:
+        raise ValueError(f"density: values must be 2-D and extent (x_lo, x_hi, y_lo, y_hi), got shape {grid.shape} and {len(extent)} numbers")
+    return {"kind": "density", "title": title, "extent": [float(e) for e in extent], "values": grid.tolist(), "points": {k: _points(v) for k, v in points.items()}}
+
+
+def _points(values: Sequence[Sequence[float]]) -> list[list[float]]:
+    points = np.asarray(values, dtype=float).reshape(-1, 2) if np.size(values) else np.zeros((0, 2))
+    return points.tolist()
+
+
 def render_svg(figure: dict[str, Any], *, ids: str = "") -> str:
     """The figure as an SVG document; ``ids`` prefixes its element ids (several figures inline in one HTML page)."""
-    if figure.get("kind") not in ("trajectory", "curves"):
-        raise ValueError(f"unknown figure kind {figure.get('kind')!r}")
+    kind = figure.get("kind")
+    if kind not in ("trajectory", "curves", "scatter", "density"):
+        raise ValueError(f"unknown figure kind {kind!r}")
+    if kind in ("scatter", "density"):
+        return _render_points(figure, ids)
     series = {k: np.asarray(v, dtype=float) for k, v in figure["series"].items()}
     planar = figure["kind"] == "trajectory" and all(v.ndim == 2 and v.shape[1] == 2 for v in series.values()) and bool(series)
     width = 2 * _W if planar else _W
@@ -75,6 +99,68 @@ def render_svg(figure: dict[str, Any], *, ids: str = "") -> str:
     parts += _legend(list(figure["losses"] or figure["series"]), width)
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
+
+
+def _render_points(figure: dict[str, Any], ids: str) -> str:
+    points = {k: np.asarray(v, dtype=float).reshape(-1, 2) for k, v in figure["series" if figure["kind"] == "scatter" else "points"].items()}
+    width = _W if figure["kind"] == "scatter" else 2 * _W
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{_H + 40}" viewBox="0 0 {width} {_H + 40}" font-family="sans-serif" font-size="11">',
+        f"<title>{escape(figure['title'])}</title>",
+        f'<rect width="{width}" height="{_H + 40}" fill="white"/>',
+        f'<text x="{width / 2}" y="16" text-anchor="middle" font-size="13">{escape(figure["title"])}</text>',
+    ]
+    if figure["kind"] == "scatter":
+        parts += _points_panel(points, _square(points), 0, figure["x_label"] or "x[0]", figure["y_label"] or "x[1]")
+    else:
+        x_lo, x_hi, y_lo, y_hi = figure["extent"]
+        square = (np.array([x_lo, y_lo]), np.array([x_hi, y_hi]))
+        first = dict(list(points.items())[:1])
+        parts += _heatmap(np.asarray(figure["values"], dtype=float), square, x0=0)
+        parts += _points_panel(first, square, 0, "x[0]", "x[1]", frame=False)
+        parts += _points_panel(points, square, _W, "x[0]", "x[1]")
+    parts += _legend(list(points), width)
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+def _square(points: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The smallest square around every finite point, with a margin: one scale for both axes."""
+    every = np.concatenate([p[np.isfinite(p).all(axis=1)] for p in points.values()] + [np.zeros((0, 2))])
+    if not every.size:
+        return np.array([-1.0, -1.0]), np.array([1.0, 1.0])
+    lo, hi = every.min(axis=0), every.max(axis=0)
+    side, centre = 1.1 * float(max(hi - lo)) or 1.0, (lo + hi) / 2
+    return centre - side / 2, centre + side / 2
+
+
+def _points_panel(points: dict[str, np.ndarray], square: tuple[np.ndarray, np.ndarray], x0: float, x_label: str, y_label: str, frame: bool = True) -> list[str]:
+    lo, hi = square
+    x_of = _scale(lo[0], hi[0], x0 + _PAD, x0 + _W - 12)
+    y_of = _scale(lo[1], hi[1], _H - 10, 30)
+    parts = _axes(x0, x_label, y_label, (lo[0], hi[0]), (lo[1], hi[1]), False) if frame else []
+    for i, (_, xy) in enumerate(points.items()):
+        colour = _COLOURS[i % len(_COLOURS)]
+        inside = xy[np.isfinite(xy).all(axis=1) & (xy >= lo).all(axis=1) & (xy <= hi).all(axis=1)]
+        parts += [f'<circle cx="{x_of(x):.2f}" cy="{y_of(y):.2f}" r="2" fill="{colour}" fill-opacity="0.7"/>' for x, y in inside]
+    return parts
+
+
+def _heatmap(values: np.ndarray, square: tuple[np.ndarray, np.ndarray], x0: float) -> list[str]:
+    """One rectangle per grid cell, white (0) to dark blue (the maximum); non-finite cells are left white."""
+    ny, nx = values.shape
+    finite = np.where(np.isfinite(values), values, 0.0)
+    top = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+    left, right, upper, lower = x0 + _PAD, x0 + _W - 12, 30, _H - 10
+    w, h = (right - left) / max(nx, 1), (lower - upper) / max(ny, 1)
+    parts = []
+    for j in range(ny):
+        for i in range(nx):
+            level = min(max(finite[j, i] / top, 0.0), 1.0)
+            if level > 0.01:
+                shade = f"rgb({int(255 - 225 * level)},{int(255 - 165 * level)},{int(255 - 75 * level)})"
+                parts.append(f'<rect x="{left + i * w:.2f}" y="{lower - (j + 1) * h:.2f}" width="{w + 0.3:.2f}" height="{h + 0.3:.2f}" fill="{shade}"/>')
+    return parts + _axes(x0, "x[0]", "x[1]", (square[0][0], square[1][0]), (square[0][1], square[1][1]), False)
 
 
 def write_figures(report: Report, folder: Path) -> int:

@@ -1,19 +1,22 @@
 """Trusted building blocks a check can ask the worker to build and hand to student code.
 
 A check cannot send objects to the worker, only arrays. When student code must be called *with* something (a small
-network, an activation), the check names a builder here and sends its weights as arrays; the worker builds the
-component next to the student's code. Builders take float arrays and return torch modules on the worker's device,
-or plain callables (the convexity topic's test functions) that work on numpy arrays and on torch tensors alike, so
-torch.autograd differentiates through them.
+network, a base distribution, an activation), the check names a builder here and sends its weights as arrays; the
+worker builds the component next to the student's code. Builders take float arrays (or tensors) and return torch
+modules on the worker's device, or plain callables (the convexity topic's test functions) that work on numpy arrays
+and on torch tensors alike, so torch.autograd differentiates through them. A check builds the same components on its
+own side for the reference (``build(..., device="cpu")``); each is a :class:`Component`, whose name and parameters
+say what it is (the recorded reference keys its calls by them).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["BUILDERS", "build"]
+__all__ = ["BUILDERS", "Component", "build"]
 
 
 def _linear(weight: np.ndarray, bias: np.ndarray, *, device: str) -> Any:
@@ -27,14 +30,65 @@ def _linear(weight: np.ndarray, bias: np.ndarray, *, device: str) -> Any:
     return layer
 
 
-def _mlp(w1: np.ndarray, b1: np.ndarray, w2: np.ndarray, b2: np.ndarray, *, device: str) -> Any:
-    """Linear -> tanh -> Linear, the small smooth network the generative-model topics hand to students."""
+class Component:
+    """A trusted component: ``name`` and ``params`` (the arrays or tensors it was built from) say what it is."""
+
+    name: str
+    params: tuple[Any, ...]
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+def _tensor(value: Any, device: str) -> Any:
+    """A float64 tensor on ``device``: an array is converted; a tensor is kept as it is (gradients reach it)."""
     import torch
 
-    return torch.nn.Sequential(_linear(w1, b1, device=device), torch.nn.Tanh(), _linear(w2, b2, device=device))
+    if isinstance(value, torch.Tensor):
+        return value
+    return torch.as_tensor(np.asarray(value, dtype=np.float64), device=device)
 
 
-class _Function:
+class _Net(Component):
+    """x -> tanh(x @ w1^T + b1) @ w2^T + b2 on the last axis of x: the small smooth network the generative-model
+    topics hand to students (a flow's scale and shift, a critic). It keeps the tensors it is given, so a check that
+    sends its weights with grad=True gets the gradients of a student's loss with respect to them."""
+
+    name = "mlp"
+
+    def __init__(self, w1: Any, b1: Any, w2: Any, b2: Any, *, device: str):
+        self.params = tuple(_tensor(p, device) for p in (w1, b1, w2, b2))
+        self.in_features, self.out_features = self.params[0].shape[1], self.params[2].shape[0]
+
+    def __call__(self, x: Any) -> Any:
+        import torch
+
+        w1, b1, w2, b2 = self.params
+        return torch.tanh(x @ w1.T + b1) @ w2.T + b2
+
+
+class _StandardNormal(Component):
+    """The base distribution N(0, I_d) of a flow: ``log_prob(z)`` sums over the last axis of z (shape z.shape[:-1]).
+    Written out rather than torch.distributions, so a check may forbid torch.distributions without catching it."""
+
+    name = "standard_normal"
+
+    def __init__(self, dim: Any, *, device: str):
+        self.dim = int(np.asarray(dim))
+        if self.dim < 1:
+            raise ValueError(f"standard_normal: the dimension must be >= 1, got {self.dim}")
+        self.params = (np.asarray(self.dim),)
+
+    def log_prob(self, z: Any) -> Any:
+        if z.shape[-1:] != (self.dim,):
+            raise ValueError(f"standard_normal({self.dim}).log_prob: z must have shape (..., {self.dim}), got {tuple(z.shape)}")
+        return -0.5 * (z * z).sum(-1) - 0.5 * self.dim * math.log(2 * math.pi)
+
+    def __repr__(self) -> str:
+        return f"<standard_normal({self.dim})>"
+
+
+class _Function(Component):
     """A test function of x: numpy in, numpy out; a torch tensor in, a tensor (with autograd) out.
 
     ``rule(x, *params)`` is written once with operators both libraries share; the parameters are converted to the
@@ -44,18 +98,14 @@ class _Function:
     def __init__(self, name: str, rule: Callable[..., Any], *params: np.ndarray):
         self.name = name
         self._rule = rule
-        self._params = tuple(np.array(p, dtype=np.float64) for p in params)
+        self.params = tuple(np.array(p, dtype=np.float64) for p in params)
 
     def __call__(self, x: Any) -> Any:
         import torch
 
         if isinstance(x, torch.Tensor):
-            return self._rule(x, *(torch.as_tensor(p, dtype=x.dtype, device=x.device) for p in self._params))
-        return self._rule(np.asarray(x, dtype=np.float64), *self._params)
-
-    def __repr__(self) -> str:
-        return f"<{self.name}>"
-
+            return self._rule(x, *(torch.as_tensor(p, dtype=x.dtype, device=x.device) for p in self.params))
+        return self._rule(np.asarray(x, dtype=np.float64), *self.params)
 
 def _quadratic(a: np.ndarray, b: np.ndarray, *, device: str) -> _Function:
     """f(x) = 1/2 x^T A x - b^T x for x of shape (d,), with A (d, d) and b (d,): a scalar (0-d)."""
@@ -92,7 +142,8 @@ def _polynomial(c: np.ndarray, *, device: str) -> _Function:
 
 BUILDERS: dict[str, Callable[..., Any]] = {
     "linear": _linear,
-    "mlp": _mlp,
+    "mlp": _Net,
+    "standard_normal": _StandardNormal,
     "quadratic": _quadratic,
     "quadratic_grad": _quadratic_grad,
     "double_well": _double_well,

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from autograder import run
-from autograder.reports.plots import curves, render_svg, trajectory
+from autograder.reports.plots import curves, density, render_svg, scatter, trajectory
 
 from conftest import ROOT
 
@@ -86,7 +86,7 @@ def test_grade_run_draws_figures_beside_the_report_and_links_them(tmp_path: Path
 
 def test_without_a_folder_the_text_report_says_how_to_draw_them(capsys):
     run.main(path=TOY / "solutions" / "toy.py", topics=(), device="cpu", formats=(("text", None),), output=None, sandbox="auto", course=TOY / "course.yaml", public_only=False)
-    assert "1 figure(s) of your trajectories against the reference: add --figures DIR (or --format html) to see them" in " ".join(capsys.readouterr().out.split())
+    assert "1 figure(s) of your results beside the reference's: add --figures DIR (or --format html) to see them" in " ".join(capsys.readouterr().out.split())
 
 
 def test_a_curves_figure_draws_each_series_on_log_scales():
@@ -96,3 +96,31 @@ def test_a_curves_figure_draws_each_series_on_log_scales():
     lines = root.findall(f"{SVG}polyline")
     assert [len(p.get("points").split()) for p in lines] == [4, 3]  # the non-finite point is left out
     assert {t.text for t in root.iter(f"{SVG}text")} >= {"GD", "heavy ball", "condition number (log scale)", "steps (log scale)", "1e+03"}
+
+
+def test_a_scatter_figure_draws_every_finite_point_a_colour_per_series():
+    classes = {"class 0": RNG.standard_normal((5, 2)), "class 1": np.vstack([RNG.standard_normal((3, 2)), [[np.nan, 0.0]]])}
+    figure = scatter(title="latent means", series=classes, x_label="z[0]", y_label="z[1]")
+    assert render_svg(json.loads(json.dumps(figure))) == render_svg(figure)
+    root = parse(render_svg(figure))
+    dots = root.findall(f"{SVG}circle")
+    assert len(dots) == 8 and len({d.get("fill") for d in dots}) == 2
+    assert {t.text for t in root.iter(f"{SVG}text")} >= {"latent means", "class 0", "class 1", "z[0]", "z[1]"}
+
+
+def test_a_density_figure_is_a_heatmap_under_the_data_beside_every_point_set():
+    xs = np.linspace(-2, 2, 9)
+    values = np.exp(-0.5 * (xs[:, None] ** 2 + xs[None, :] ** 2))
+    data, samples = RNG.standard_normal((6, 2)) * 0.5, RNG.standard_normal((4, 2)) * 0.5
+    figure = density(title="learned density", extent=(-2, 2, -2, 2), values=values, points={"data": data, "samples": samples})
+    root = parse(render_svg(figure))
+    cells = [r for r in root.findall(f"{SVG}rect") if r.get("fill", "").startswith("rgb(")]
+    assert 0 < len(cells) <= 81
+    darkest = min(cells, key=lambda r: int(r.get("fill")[4:].split(",")[0]))
+    assert darkest.get("fill") == "rgb(30,90,180)"  # the maximum, at the centre of the grid
+    assert len(root.findall(f"{SVG}circle")) == 6 + 6 + 4  # the data over the heatmap, then both sets
+    with pytest.raises(ValueError, match=r"values must be 2-D and extent \(x_lo, x_hi, y_lo, y_hi\), got shape \(9,\) and 4 numbers"):
+        density(title="t", extent=(-2, 2, -2, 2), values=xs, points={})
+
+
+RNG = np.random.default_rng(0)

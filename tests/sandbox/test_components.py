@@ -26,6 +26,31 @@ def test_linear_and_mlp_carry_the_weights():
         np.testing.assert_allclose(components.build("mlp", w, b, w2, b2, device="cpu")(x), want, rtol=1e-12)
 
 
+def test_mlp_keeps_the_tensors_it_is_given_so_gradients_reach_them():
+    weights = [torch.tensor(RNG.standard_normal(s), requires_grad=True) for s in ((4, 2), (4,), (2, 4), (2,))]
+    net = components.build("mlp", *weights, device="cpu")
+    x = torch.tensor(RNG.standard_normal((5, 2)))
+    out = net(x)
+    grads = torch.autograd.grad(out.sum(), weights)
+    reference = torch.func.functional_call(torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2)).double(), dict(zip(["0.weight", "0.bias", "2.weight", "2.bias"], weights)), (x,))
+    np.testing.assert_allclose(out.detach(), reference.detach(), rtol=1e-12)
+    for got, want in zip(grads, torch.autograd.grad(reference.sum(), weights)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert isinstance(net, components.Component) and net.params[0] is weights[0] and repr(net) == "<mlp>"
+
+
+def test_standard_normal_log_prob_sums_the_last_axis():
+    base = components.build("standard_normal", np.array(3), device="cpu")
+    z = torch.tensor(RNG.standard_normal((4, 2, 3)))
+    want = torch.distributions.Independent(torch.distributions.Normal(torch.zeros(3, dtype=torch.float64), 1.0), 1).log_prob(z)
+    np.testing.assert_allclose(base.log_prob(z), want, rtol=1e-12)
+    assert base.dim == 3 and repr(base) == "<standard_normal(3)>"
+    with pytest.raises(ValueError, match=r"z must have shape \(\.\.\., 3\), got \(4, 2\)"):
+        base.log_prob(torch.zeros(4, 2))
+    with pytest.raises(ValueError, match="the dimension must be >= 1, got 0"):
+        components.build("standard_normal", np.array(0), device="cpu")
+
+
 def _quadratic_pair():
     m = RNG.standard_normal((3, 3))
     a, b = m + m.T, RNG.standard_normal(3)

@@ -90,7 +90,7 @@ def topic_end(topic: TopicResult, width: int) -> list[Text]:
         out += [Text(""), *(Text(wrap(f"figure of {check}: {file}", width, indent=2, hang=4)) for check, file in drawn)]
     undrawn = sum(1 for c in topic.checks for f in c.figures if not f.get("file"))
     if undrawn:
-        out += [Text(""), Text(wrap(f"{undrawn} figure(s) of your trajectories against the reference: add --figures DIR (or --format html) to see them", width, indent=2))]
+        out += [Text(""), Text(wrap(f"{undrawn} figure(s) of your results beside the reference's: add --figures DIR (or --format html) to see them", width, indent=2))]
     if topic.output:
         printed = "\n".join(f"| {line}" for line in topic.output.rstrip().splitlines())
         out += [Text(""), Text(wrap("--- what your code printed (an excerpt; never used for grading) ---", width, indent=2), "dim"), Text(wrap(printed, width, indent=2, hang=4), "dim")]
