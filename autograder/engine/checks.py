@@ -147,7 +147,9 @@ class Program:
         self._steps: list[dict[str, Any]] = []
         self._labels: list[str] = []
         self._arrays: list[np.ndarray] = []
-        self._tensors: dict[int, Var] = {}  # one worker tensor per _Tensor, so gradients reach the one passed in
+        # One worker tensor per _Tensor, so gradients reach the one passed in; keyed by id, so each _Tensor is kept
+        # alive with its Var (a temporary's id could otherwise be reused by the next one, sent as the first).
+        self._tensors: dict[int, tuple[_Tensor, Var]] = {}
 
     def _spec(self, value: Any) -> dict[str, Any]:
         returned = value.returned if isinstance(value, (ReturnedArray, ReturnedTuple)) else None
@@ -164,8 +166,8 @@ class Program:
             if id(value) not in self._tensors:
                 self._arrays.append(value.array)
                 spec = {"op": "value", "args": [{"t": len(self._arrays) - 1, "grad": value.grad}]}
-                self._tensors[id(value)] = self._add(spec, _label(value))
-            return {"v": self._tensors[id(value)].name}
+                self._tensors[id(value)] = (value, self._add(spec, _label(value)))
+            return {"v": self._tensors[id(value)][1].name}
         if isinstance(value, np.ndarray):
             self._arrays.append(value)
             return {"a": len(self._arrays) - 1}

@@ -176,6 +176,12 @@ class Grader:
     def _material(self, topic: Topic) -> tuple[Any, list[tuple[Check, bool]]]:
         if topic.id in self._modules:
             return self._modules[topic.id]
+        if not self._modules:
+            import torch
+
+            # The referee's tensors are tiny (a check's inputs, a reference's answer): a second thread only spins,
+            # and on a busy machine (the workers, a batch's other jobs) each small operation then waits for a core.
+            torch.set_num_threads(1)
         found: dict[str, tuple[Check, bool]] = {}
         for hidden, path in ((False, topic.public_checks), (True, topic.hidden_checks)):
             if not path.is_file():

@@ -51,7 +51,7 @@ BAD = [
     ("missing-course", lambda d: d.pop("course"), r"course: missing \(required\)"),
     ("bad-id", lambda d: d["topics"][0].update(id="Conv-2D"), r"topics\[0\]\.id: expected a string matching"),
     ("duplicate-topic", lambda d: d["topics"].insert(1, dict(d["topics"][0])), r"topics\[1\]\.id: topic 'convolution' is declared twice"),
-    ("missing-files", lambda d: d["topics"][0].update(id="vae"), r"topics\[0\]: topic 'vae' has no stub: .*exercises/vae\.py does not exist"),
+    ("missing-files", lambda d: d["topics"][0].update(id="ghost"), r"topics\[0\]: topic 'ghost' has no stub: .*exercises/ghost\.py does not exist"),
     ("bad-device", lambda d: d.update(devices=["tpu"]), r"devices: expected a non-empty list of cpu / cuda, got \['tpu'\]"),
     ("bad-limit", lambda d: d["limits"].update(wall_s=0), r"limits\.wall_s: expected a positive number, got 0"),
     ("bad-cpu-limit", lambda d: d["topics"][0].update(limits={"cpu_s": -1}), r"topics\[0\]\.limits\.cpu_s: expected a positive number, got -1"),
@@ -79,7 +79,7 @@ BAD = [
     ("bad-hidden-feedback", lambda d: d.update(feedback={"hidden": "numbers"}), r"feedback\.hidden: expected one of full, no-values, pass-fail, got 'numbers'"),
     ("bad-reference", lambda d: d.update(reference="answers"), r"reference: expected solutions or recorded, got 'answers'"),
     ("hidden-summary-without-recording", lambda d: d["topics"][0].update(hidden={"checks": 2, "points": 4}), r"topics\[0\]\.hidden: only with reference: recorded"),
-    ("topic-not-a-mapping", lambda d: d["topics"].append("vae"), r"topics\[\d+\]: expected a mapping"),
+    ("topic-not-a-mapping", lambda d: d["topics"].append("ghost"), r"topics\[\d+\]: expected a mapping"),
 ]
 
 
