@@ -202,7 +202,7 @@ SHARED_CHECK = [COURSE.topic("convolution"), dataclasses.replace(COURSE.topic("i
     [
         pytest.param("information-convolution.ipynb", _notebook(), COURSE.topics, "cannot tell which topic information-convolution.ipynb answers: it could be convolution or information (by its file name); name it after its topic (convolution.ipynb, ...) or pass --topic", id="two-names"),
         pytest.param("hw.ipynb", _tests("conv1d_full"), SHARED_CHECK, "cannot tell which topic hw.ipynb answers: it could be convolution or information (by its nbgrader test cells); name it after its topic (convolution.ipynb, ...) or pass --topic", id="test-cells-of-two-topics"),
-        pytest.param("homework.ipynb", _as_notebook("x = 1"), COURSE.topics, "no topic matches homework.ipynb: neither its metadata, its nbgrader test cells, its file name nor the functions it defines name one of convolution, probability, information, optimizers, convexity, backprop; name it after its topic (<topic>.ipynb) or pass --topic", id="nothing-matches"),
+        pytest.param("homework.ipynb", _as_notebook("x = 1"), COURSE.topics, f"no topic matches homework.ipynb: neither its metadata, its nbgrader test cells, its file name nor the functions it defines name one of {', '.join(t.id for t in COURSE.topics)}; name it after its topic (<topic>.ipynb) or pass --topic", id="nothing-matches"),
         pytest.param("homework.ipynb", b"{not json", COURSE.topics, "homework.ipynb is not a notebook: not valid JSON (Expecting property name enclosed in double quotes at line 1, column 2)", id="not-a-notebook-and-no-name"),
     ],
 )

@@ -126,6 +126,8 @@ MISSING_ONE = [
     pytest.param("information", "softmax_cross_entropy", {"softmax_cross_entropy", "softmax_cross_entropy_stable", "softmax_cross_entropy_contract", "hidden_softmax_cross_entropy"}, id="information-softmax_cross_entropy"),
     pytest.param("probability", "chebyshev_bound", {"chebyshev_bound", "chebyshev_bound_contract", "hidden_chebyshev_bound"}, id="probability-chebyshev_bound"),
     pytest.param("convexity", "frobenius_norm", {"frobenius_norm", "frobenius_norm_contract", "hidden_frobenius_norm"}, id="convexity-frobenius_norm"),
+    pytest.param("flows", "planar_flow", {"planar_flow", "planar_flow_invertible", "planar_flow_contract", "hidden_planar_flow"}, id="flows-planar_flow"),
+    pytest.param("vae", "VAE.decode", {"vae_module", "hidden_vae_module", "vae_training"}, id="vae-VAE.decode"),
 ]
 
 
