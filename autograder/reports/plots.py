@@ -82,12 +82,7 @@ def render_svg(figure: dict[str, Any], *, ids: str = "") -> str:
     series = {k: np.asarray(v, dtype=float) for k, v in figure["series"].items()}
     planar = figure["kind"] == "trajectory" and all(v.ndim == 2 and v.shape[1] == 2 for v in series.values()) and bool(series)
     width = 2 * _W if planar else _W
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{_H + 40}" viewBox="0 0 {width} {_H + 40}" font-family="sans-serif" font-size="11">',
-        f"<title>{escape(figure['title'])}</title>",
-        f'<rect width="{width}" height="{_H + 40}" fill="white"/>',
-        f'<text x="{width / 2}" y="16" text-anchor="middle" font-size="13">{escape(figure["title"])}</text>',
-    ]
+    parts = _frame(figure["title"], width)
     if figure["kind"] == "curves":
         parts += _curves_panel(figure["series"], figure["x_label"], figure["y_label"])
         parts += _legend(list(figure["series"]), width)
@@ -101,15 +96,20 @@ def render_svg(figure: dict[str, Any], *, ids: str = "") -> str:
     return "\n".join(parts) + "\n"
 
 
+def _frame(title: str, width: float) -> list[str]:
+    """The SVG element, a white background and the title: the first lines of every figure."""
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{_H + 40}" viewBox="0 0 {width} {_H + 40}" font-family="sans-serif" font-size="11">',
+        f"<title>{escape(title)}</title>",
+        f'<rect width="{width}" height="{_H + 40}" fill="white"/>',
+        f'<text x="{width / 2}" y="16" text-anchor="middle" font-size="13">{escape(title)}</text>',
+    ]
+
+
 def _render_points(figure: dict[str, Any], ids: str) -> str:
     points = {k: np.asarray(v, dtype=float).reshape(-1, 2) for k, v in figure["series" if figure["kind"] == "scatter" else "points"].items()}
     width = _W if figure["kind"] == "scatter" else 2 * _W
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{_H + 40}" viewBox="0 0 {width} {_H + 40}" font-family="sans-serif" font-size="11">',
-        f"<title>{escape(figure['title'])}</title>",
-        f'<rect width="{width}" height="{_H + 40}" fill="white"/>',
-        f'<text x="{width / 2}" y="16" text-anchor="middle" font-size="13">{escape(figure["title"])}</text>',
-    ]
+    parts = _frame(figure["title"], width)
     if figure["kind"] == "scatter":
         parts += _points_panel(points, _square(points), 0, figure["x_label"] or "x[0]", figure["y_label"] or "x[1]")
     else:
