@@ -63,7 +63,7 @@ class _Net(Component):
     def __call__(self, x: Any) -> Any:
         import torch
 
-        w1, b1, w2, b2 = self.params
+        w1, b1, w2, b2 = self.params[:4]
         return torch.tanh(x @ w1.T + b1) @ w2.T + b2
 
 
@@ -86,6 +86,107 @@ class _StandardNormal(Component):
 
     def __repr__(self) -> str:
         return f"<standard_normal({self.dim})>"
+
+
+def _timesteps(t: Any, n: int, steps: int, name: str, device: Any) -> Any:
+    """The diffusion time of each of n rows as a long tensor (n,): an int, or an integer tensor of shape () or (n,),
+    every value in 1..steps; anything else is the caller's mistake, said in its terms."""
+    import torch
+
+    if isinstance(t, bool) or not isinstance(t, (int, torch.Tensor)) or isinstance(t, torch.Tensor) and (t.is_floating_point() or t.is_complex() or t.dim() > 1 or t.dim() == 1 and len(t) != n):
+        got = f"a {t.dtype} tensor of shape {tuple(t.shape)}" if isinstance(t, torch.Tensor) else type(t).__name__
+        raise ValueError(f"{name}: t must be an int or an integer tensor of shape () or ({n},), got {got}")
+    ts = torch.as_tensor(t, device=device).long().expand(n)
+    if n and (int(ts.min()) < 1 or int(ts.max()) > steps):
+        raise ValueError(f"{name}: t must be in 1..{steps} (t = 1..T, beta_t = betas[t - 1]), got values in {int(ts.min())}..{int(ts.max())}")
+    return ts
+
+
+def _rows(x: Any, d: int, name: str) -> None:
+    import torch
+
+    if not isinstance(x, torch.Tensor) or x.dim() != 2 or x.shape[1] != d:
+        got = f"shape {tuple(x.shape)}" if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"{name}: x must be a tensor of shape (n, {d}), got {got}")
+
+
+class _MixtureEps(Component):
+    """The optimal epsilon-predictor of a DDPM whose data is the Gaussian mixture sum_k w_k N(mu_k, Sigma_k), for the
+    schedule ``betas`` (beta_t = betas[t - 1], t = 1..T): x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps is the mixture
+    with means sqrt(abar_t) mu_k and covariances C_k = abar_t Sigma_k + (1 - abar_t) I, so
+    eps*(x, t) = E[eps | x_t = x] = -sqrt(1 - abar_t) grad log p_t(x) = sqrt(1 - abar_t) sum_k r_k(x) C_k^{-1} (x - sqrt(abar_t) mu_k),
+    with r_k the responsibilities. Exact at every noise level: a sampler handed it must reproduce the mixture.
+
+    ``trail`` (calls, min(n, 8), d) and ``times`` record the first rows of x and the t of each call, so a check can draw
+    the reverse trajectories of a few points after a student's sampler ran; ``reset()`` clears them."""
+
+    name = "gmm_eps"
+
+    def __init__(self, weights: Any, means: Any, covs: Any, betas: Any, *, device: str):
+        import torch
+
+        self.params = tuple(_tensor(p, device) for p in (weights, means, covs, betas))
+        w, mu, cov, b = self.params
+        k, d = mu.shape if mu.dim() == 2 else (-1, -1)
+        if w.shape != (k,) or cov.shape != (k, d, d) or b.dim() != 1 or not len(b):
+            raise ValueError(f"gmm_eps: expected weights (K,), means (K, d), covs (K, d, d), betas (T,); got {tuple(w.shape)}, {tuple(mu.shape)}, {tuple(cov.shape)}, {tuple(b.shape)}")
+        self.dim, self.steps = d, len(b)
+        self.alpha_bars = torch.cat([torch.ones(1, dtype=b.dtype, device=b.device), torch.cumprod(1 - b, 0)])
+        self._trail: list[Any] = []
+        self.times: list[int] = []
+
+    def __call__(self, x: Any, t: Any) -> Any:
+        import torch
+
+        w, mu, cov, _ = self.params
+        _rows(x, self.dim, "gmm_eps")
+        ts = _timesteps(t, len(x), self.steps, "gmm_eps", x.device)
+        self._trail.append(x[:8].detach().to(mu.dtype).clone())
+        self.times.append(int(ts[0]) if len(ts) else 0)
+        x = x.to(mu.dtype)
+        # One factorisation per distinct t (a sampler's call has one), gathered back to the rows.
+        levels, row_level = torch.unique(ts, return_inverse=True)
+        ab = self.alpha_bars[levels][:, None, None, None]  # (U, 1, 1, 1)
+        c = ab * cov + (1 - ab) * torch.eye(self.dim, dtype=mu.dtype, device=mu.device)  # (U, K, d, d)
+        chol = torch.linalg.cholesky(c)
+        abar = self.alpha_bars[ts][:, None, None]  # (n, 1, 1)
+        diff = x[:, None, :] - abar.sqrt() * mu  # (n, K, d)
+        solved = torch.cholesky_solve(diff[..., None], chol[row_level])[..., 0]  # C_k^{-1} (x - m_k)
+        log_det = 2 * torch.log(torch.diagonal(chol, dim1=-2, dim2=-1)).sum(-1)[row_level]  # (n, K)
+        resp = torch.softmax(torch.log(w) - 0.5 * (diff * solved).sum(-1) - 0.5 * log_det, dim=1)
+        return (1 - abar[:, 0]).sqrt() * (resp[..., None] * solved).sum(1)
+
+    @property
+    def trail(self) -> Any:
+        import torch
+
+        return torch.stack(self._trail) if self._trail else torch.zeros((0, 0, self.dim), dtype=self.params[1].dtype)
+
+    def reset(self) -> None:
+        self._trail.clear()
+        self.times.clear()
+
+
+class _TimeNet(_Net):
+    """A small time-conditioned epsilon-network: eps(x, t) = mlp([x, t / T]) for x (n, d) and t as gmm_eps takes it;
+    like ``mlp`` it keeps the tensors it is given, so gradients of a student's loss reach weights sent with grad=True."""
+
+    name = "eps_mlp"
+
+    def __init__(self, w1: Any, b1: Any, w2: Any, b2: Any, steps: Any, *, device: str):
+        super().__init__(w1, b1, w2, b2, device=device)
+        self.steps = int(np.asarray(steps))
+        self.params = (*self.params, np.asarray(self.steps))
+        if self.steps < 1 or self.in_features != self.out_features + 1:
+            raise ValueError(f"eps_mlp: expected w1 (h, d + 1), w2 (d, h) and T >= 1; got w1 {tuple(self.params[0].shape)}, w2 {tuple(self.params[2].shape)}, T = {self.steps}")
+
+    def __call__(self, x: Any, t: Any) -> Any:  # type: ignore[override]
+        import torch
+
+        _rows(x, self.out_features, "eps_mlp")
+        ts = _timesteps(t, len(x), self.steps, "eps_mlp", x.device)
+        time = (ts.to(self.params[0].dtype) / self.steps)[:, None]
+        return super().__call__(torch.cat([x.to(time.dtype), time], dim=1))
 
 
 class _Function(Component):
@@ -144,6 +245,8 @@ BUILDERS: dict[str, Callable[..., Any]] = {
     "linear": _linear,
     "mlp": _Net,
     "standard_normal": _StandardNormal,
+    "gmm_eps": _MixtureEps,
+    "eps_mlp": _TimeNet,
     "quadratic": _quadratic,
     "quadratic_grad": _quadratic_grad,
     "double_well": _double_well,
