@@ -5,8 +5,9 @@ A trajectory figure has two panels: the loss against the step for each series (l
 positive), and, for 2-D problems, the path of each series in the plane, over the level sets of the quadratic
 0.5 x^T A x - b^T x when the check gives A and b. A curves figure is one panel of y against x per series (iterations
 against condition number, say). A scatter figure is one panel of 2-D points, a colour per series (latent means by
-class). A density figure draws a density on a grid as a heatmap with the first set of points over it, beside a
-panel of every set of points over the same square (a flow's learned density, the data and its samples).
+class). A density figure draws a density on a grid as a heatmap with the first set of points (and any paths: a sampler's
+trajectories) over it, beside a panel of every set of points over the same square (a flow's learned density, the data
+and its samples).
 """
 
 from __future__ import annotations
@@ -58,13 +59,19 @@ def scatter(*, title: str, series: dict[str, Sequence[Sequence[float]]], x_label
     return {"kind": "scatter", "title": title, "x_label": x_label, "y_label": y_label, "series": {k: _points(v) for k, v in series.items()}}
 
 
-def density(*, title: str, extent: Sequence[float], values: Any, points: dict[str, Sequence[Sequence[float]]]) -> dict[str, Any]:
+def density(*, title: str, extent: Sequence[float], values: Any, points: dict[str, Sequence[Sequence[float]]], paths: dict[str, Any] | None = None) -> dict[str, Any]:
     """A density figure as plain data: ``values`` (ny, nx) on the grid over ``extent`` = (x_lo, x_hi, y_lo, y_hi),
-    row 0 at y_lo; ``points`` label -> points of shape (n, 2)."""
+    row 0 at y_lo; ``points`` label -> points of shape (n, 2); ``paths`` label -> paths of shape (n_paths, steps, 2),
+    drawn as lines over the heatmap (a sampler's trajectories)."""
     grid = np.asarray(values, dtype=float)
     if grid.ndim != 2 or len(extent) != 4:
         raise ValueError(f"density: values must be 2-D and extent (x_lo, x_hi, y_lo, y_hi), got shape {grid.shape} and {len(extent)} numbers")
-    return {"kind": "density", "title": title, "extent": [float(e) for e in extent], "values": grid.tolist(), "points": {k: _points(v) for k, v in points.items()}}
+    lines = {k: np.asarray(v, dtype=float) for k, v in (paths or {}).items()}
+    for label, line in lines.items():
+        if line.ndim != 3 or line.shape[2] != 2:
+            raise ValueError(f"density: paths[{label!r}] must have shape (n_paths, steps, 2), got {line.shape}")
+    figure = {"kind": "density", "title": title, "extent": [float(e) for e in extent], "values": grid.tolist(), "points": {k: _points(v) for k, v in points.items()}}
+    return figure | ({"paths": {k: v.tolist() for k, v in lines.items()}} if lines else {})
 
 
 def _points(values: Sequence[Sequence[float]]) -> list[list[float]]:
@@ -116,9 +123,12 @@ def _render_points(figure: dict[str, Any], ids: str) -> str:
         x_lo, x_hi, y_lo, y_hi = figure["extent"]
         square = (np.array([x_lo, y_lo]), np.array([x_hi, y_hi]))
         first = dict(list(points.items())[:1])
+        paths = {k: np.asarray(v, dtype=float) for k, v in figure.get("paths", {}).items()}
         parts += _heatmap(np.asarray(figure["values"], dtype=float), square, x0=0)
         parts += _points_panel(first, square, 0, "x[0]", "x[1]", frame=False)
+        parts += _paths_over(paths, square, len(points), f"{ids}heat")
         parts += _points_panel(points, square, _W, "x[0]", "x[1]")
+        points |= {label: np.zeros((0, 2)) for label in paths}  # in the legend, after the point sets
     parts += _legend(list(points), width)
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
@@ -143,6 +153,23 @@ def _points_panel(points: dict[str, np.ndarray], square: tuple[np.ndarray, np.nd
         colour = _COLOURS[i % len(_COLOURS)]
         inside = xy[np.isfinite(xy).all(axis=1) & (xy >= lo).all(axis=1) & (xy <= hi).all(axis=1)]
         parts += [f'<circle cx="{x_of(x):.2f}" cy="{y_of(y):.2f}" r="2" fill="{colour}" fill-opacity="0.7"/>' for x, y in inside]
+    return parts
+
+
+def _paths_over(paths: dict[str, np.ndarray], square: tuple[np.ndarray, np.ndarray], first_colour: int, clip: str) -> list[str]:
+    """Each path as a thin line in the left panel, clipped to it; the colours continue after the point sets'."""
+    if not paths:
+        return []
+    lo, hi = square
+    x_of = _scale(lo[0], hi[0], _PAD, _W - 12)
+    y_of = _scale(lo[1], hi[1], _H - 10, 30)
+    parts = [f'<clipPath id="{clip}"><rect x="{_PAD}" y="30" width="{_W - 12 - _PAD}" height="{_H - 40}"/></clipPath>']
+    for i, lines in enumerate(paths.values()):
+        colour = _COLOURS[(first_colour + i) % len(_COLOURS)]
+        for line in lines:
+            coords = " ".join(f"{x_of(x):.2f},{y_of(y):.2f}" for x, y in _finite_prefix(line))
+            if coords:
+                parts.append(f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="1" stroke-opacity="0.8" clip-path="url(#{clip})"/>')
     return parts
 
 

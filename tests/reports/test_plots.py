@@ -123,4 +123,19 @@ def test_a_density_figure_is_a_heatmap_under_the_data_beside_every_point_set():
         density(title="t", extent=(-2, 2, -2, 2), values=xs, points={})
 
 
+
+def test_a_density_figure_draws_paths_over_the_heatmap_clipped_and_in_the_legend():
+    xs = np.linspace(-2, 2, 5)
+    values = np.exp(-0.5 * (xs[:, None] ** 2 + xs[None, :] ** 2))
+    paths = np.stack([np.linspace([1.5, 1.5], [0.0, 0.0], 4), np.array([[-1.5, 1.0], [-1.0, 0.5], [9.0, 0.0], [np.nan, 0.0]])])
+    figure = density(title="samples", extent=(-2, 2, -2, 2), values=values, points={"samples": RNG.standard_normal((3, 2))}, paths={"trajectories": paths})
+    assert render_svg(json.loads(json.dumps(figure))) == render_svg(figure)
+    root = parse(render_svg(figure, ids="f1-"))
+    lines = root.findall(f"{SVG}polyline")
+    assert len(lines) == 2 and {line.get("clip-path") for line in lines} == {"url(#f1-heat)"}
+    assert len(lines[0].get("points").split()) == 4 and len(lines[1].get("points").split()) == 3  # up to the first non-finite point
+    assert {t.text for t in root.iter(f"{SVG}text")} >= {"samples", "trajectories"}
+    with pytest.raises(ValueError, match=r"paths\['p'\] must have shape \(n_paths, steps, 2\), got \(4, 2\)"):
+        density(title="t", extent=(-2, 2, -2, 2), values=values, points={}, paths={"p": paths[0]})
+
 RNG = np.random.default_rng(0)
