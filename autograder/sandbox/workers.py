@@ -34,6 +34,7 @@ from .cputime import Meter, Usage, own_waiting
 from .exchange import ExchangeError, encode, read_frame
 from .forkserver import ForkServer
 from .locations import CELL_ID, stacks_in
+from .slots import LEASES, Slots
 
 __all__ = ["Worker", "WorkerDied", "WorkerTimeout", "Clock", "Spawner", "describe_mode", "CPU", "BLOCKED", "STARVED", "STARVED_AFTER", "SETUP_S"]
 
@@ -456,27 +457,20 @@ class Spawner:
         self.uid_base = uid_base
         self._secret_env = secret_env
         self._forkserver = ForkServer(unsafe_paths=unsafe_paths, secret_env=secret_env) if use_forkserver else None
-        self._slots: set[int] = set()
-        self._lock = threading.Lock()
+        # Per-slot uids (strict mode as root) are leased machine-wide: other graders on this machine use them too.
+        self._slots = Slots(uid_base=uid_base, leases=LEASES if mode == STRICT and os.geteuid() == 0 else None)
 
     @property
     def forkserver(self) -> ForkServer | None:
         return self._forkserver
 
-    def _slot(self) -> int:
-        with self._lock:
-            slot = next(i for i in range(len(self._slots) + 1) if i not in self._slots)
-            self._slots.add(slot)
-            return slot
-
     def release(self, slot: int) -> None:
-        with self._lock:
-            self._slots.discard(slot)
+        self._slots.release(slot)
 
     def spawn(self, *, device: str, limits: Any, hide: Sequence[str], lifetime_cpu_s: float, threads: int = 1) -> tuple[Worker, int]:
         """A new worker and the slot it holds (release the slot after ``worker.exit()``). Its checks' clocks stop it;
         ``lifetime_cpu_s`` (RLIMIT_CPU, per process) is a backstop for all of them together."""
-        slot = self._slot()
+        slot = self._slots.take()
         try:
             conf = Confinement(
                 mode=self.mode,
