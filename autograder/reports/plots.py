@@ -24,9 +24,10 @@ if TYPE_CHECKING:
 
 __all__ = ["trajectory", "curves", "scatter", "density", "render_svg", "write_figures"]
 
-_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")  # the first series is the reference
-_DASHES = ("", "6,3", "2,2", "8,2,2,2")
+_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")  # the first series is the reference
+_DASHES = ("", "6,3", "2,2", "8,2,2,2", "4,1,1,1", "1,3")
 _W, _H, _PAD = 430, 300, 56
+_LEGEND_ROW = 16  # px between legend rows
 
 
 def trajectory(*, title: str, series: dict[str, Sequence[Sequence[float]]], losses: dict[str, Sequence[float]], quadratic: tuple[Any, Any] | None = None) -> dict[str, Any]:
@@ -89,49 +90,44 @@ def render_svg(figure: dict[str, Any], *, ids: str = "") -> str:
     series = {k: np.asarray(v, dtype=float) for k, v in figure["series"].items()}
     planar = figure["kind"] == "trajectory" and all(v.ndim == 2 and v.shape[1] == 2 for v in series.values()) and bool(series)
     width = 2 * _W if planar else _W
-    parts = _frame(figure["title"], width)
     if figure["kind"] == "curves":
-        parts += _curves_panel(figure["series"], figure["x_label"], figure["y_label"])
-        parts += _legend(list(figure["series"]), width)
-        parts.append("</svg>")
-        return "\n".join(parts) + "\n"
-    parts += _loss_panel({k: np.asarray(v, dtype=float) for k, v in figure["losses"].items()}, x0=0)
+        return _document(figure["title"], width, _curves_panel(figure["series"], figure["x_label"], figure["y_label"]), list(figure["series"]))
+    body = _loss_panel({k: np.asarray(v, dtype=float) for k, v in figure["losses"].items()}, x0=0)
     if planar:
-        parts += _path_panel(series, figure.get("quadratic"), x0=_W, clip=f"{ids}panel")
-    parts += _legend(list(figure["losses"] or figure["series"]), width)
-    parts.append("</svg>")
-    return "\n".join(parts) + "\n"
+        body += _path_panel(series, figure.get("quadratic"), x0=_W, clip=f"{ids}panel")
+    return _document(figure["title"], width, body, list(figure["losses"] or figure["series"]))
 
 
-def _frame(title: str, width: float) -> list[str]:
-    """The SVG element, a white background and the title: the first lines of every figure."""
-    return [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{_H + 40}" viewBox="0 0 {width} {_H + 40}" font-family="sans-serif" font-size="11">',
+def _document(title: str, width: float, body: list[str], labels: list[str], dots: int = 0) -> str:
+    """The SVG document: a white background, the title (smaller type where a long one would not fit), the panels and
+    the legend, which wraps onto more rows (the figure grows) rather than running off the edge; its first ``dots``
+    labels are point sets (a dot in the legend), the others lines."""
+    legend, rows = _legend(labels, width, dots)
+    height = _H + 40 + _LEGEND_ROW * (rows - 1)
+    size = max(8.0, min(13.0, (width - 16) / (0.56 * max(len(title), 1))))  # a glyph is ~0.56 em wide on average
+    head = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
         f"<title>{escape(title)}</title>",
-        f'<rect width="{width}" height="{_H + 40}" fill="white"/>',
-        f'<text x="{width / 2}" y="16" text-anchor="middle" font-size="13">{escape(title)}</text>',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+        f'<text x="{width / 2}" y="16" text-anchor="middle" font-size="{size:.1f}">{escape(title)}</text>',
     ]
+    return "\n".join(head + body + legend + ["</svg>"]) + "\n"
 
 
 def _render_points(figure: dict[str, Any], ids: str) -> str:
     points = {k: np.asarray(v, dtype=float).reshape(-1, 2) for k, v in figure["series" if figure["kind"] == "scatter" else "points"].items()}
     width = _W if figure["kind"] == "scatter" else 2 * _W
-    parts = _frame(figure["title"], width)
     if figure["kind"] == "scatter":
-        parts += _points_panel(points, _square(points), 0, figure["x_label"] or "x[0]", figure["y_label"] or "x[1]")
-    else:
-        x_lo, x_hi, y_lo, y_hi = figure["extent"]
-        square = (np.array([x_lo, y_lo]), np.array([x_hi, y_hi]))
-        first = dict(list(points.items())[:1])
-        paths = {k: np.asarray(v, dtype=float) for k, v in figure.get("paths", {}).items()}
-        parts += _heatmap(np.asarray(figure["values"], dtype=float), square, x0=0)
-        parts += _points_panel(first, square, 0, "x[0]", "x[1]", frame=False)
-        parts += _paths_over(paths, square, len(points), f"{ids}heat")
-        parts += _points_panel(points, square, _W, "x[0]", "x[1]")
-        points |= {label: np.zeros((0, 2)) for label in paths}  # in the legend, after the point sets
-    parts += _legend(list(points), width)
-    parts.append("</svg>")
-    return "\n".join(parts) + "\n"
+        return _document(figure["title"], width, _points_panel(points, _square(points), 0, figure["x_label"] or "x[0]", figure["y_label"] or "x[1]"), list(points), dots=len(points))
+    x_lo, x_hi, y_lo, y_hi = figure["extent"]
+    square = (np.array([x_lo, y_lo]), np.array([x_hi, y_hi]))
+    first = dict(list(points.items())[:1])
+    paths = {k: np.asarray(v, dtype=float) for k, v in figure.get("paths", {}).items()}
+    body = _heatmap(np.asarray(figure["values"], dtype=float), square, x0=0)
+    body += _points_panel(first, square, 0, "x[0]", "x[1]", frame=False)
+    body += _paths_over(paths, square, len(points), f"{ids}heat")
+    body += _points_panel(points, square, _W, "x[0]", "x[1]")
+    return _document(figure["title"], width, body, [*points, *paths], dots=len(points))  # the paths' labels after the point sets'
 
 
 def _square(points: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -311,12 +307,21 @@ def _path_panel(series: dict[str, np.ndarray], quadratic: list[Any] | None, x0: 
     return parts
 
 
-def _legend(labels: list[str], width: float) -> list[str]:
-    parts, x = [], 12.0
+def _legend(labels: list[str], width: float, dots: int = 0) -> tuple[list[str], int]:
+    """The legend's elements, left to right, wrapping onto a new row where the next would pass the right edge; and
+    how many rows it took."""
+    parts, x, row = [], 12.0, 0
     for i, label in enumerate(labels):
+        size = 40 + 7 * len(label)
+        if x > 12.0 and x + size - 10 > width:
+            x, row = 12.0, row + 1
+        y = _H + 28 + _LEGEND_ROW * row
         colour, dash = _COLOURS[i % len(_COLOURS)], _DASHES[i % len(_DASHES)]
         dashed = f' stroke-dasharray="{dash}"' if dash else ""
-        parts.append(f'<line x1="{x}" y1="{_H + 28}" x2="{x + 24}" y2="{_H + 28}" stroke="{colour}" stroke-width="2"{dashed}/>')
-        parts.append(f'<text x="{x + 30}" y="{_H + 32}">{escape(label)}</text>')
-        x += 40 + 7 * len(label)
-    return parts
+        if i < dots:
+            parts.append(f'<circle cx="{x + 12}" cy="{y}" r="3" fill="{colour}" fill-opacity="0.7"/>')
+        else:
+            parts.append(f'<line x1="{x}" y1="{y}" x2="{x + 24}" y2="{y}" stroke="{colour}" stroke-width="2"{dashed}/>')
+        parts.append(f'<text x="{x + 30}" y="{y + 4}">{escape(label)}</text>')
+        x += size
+    return parts, row + 1

@@ -104,7 +104,8 @@ def test_a_scatter_figure_draws_every_finite_point_a_colour_per_series():
     assert render_svg(json.loads(json.dumps(figure))) == render_svg(figure)
     root = parse(render_svg(figure))
     dots = root.findall(f"{SVG}circle")
-    assert len(dots) == 8 and len({d.get("fill") for d in dots}) == 2
+    assert len(dots) == 8 + 2 and len({d.get("fill") for d in dots}) == 2  # and a dot per series in the legend
+    assert all(float(line.get("y1")) < 300 for line in root.findall(f"{SVG}line"))  # the legend draws no lines for points
     assert {t.text for t in root.iter(f"{SVG}text")} >= {"latent means", "class 0", "class 1", "z[0]", "z[1]"}
 
 
@@ -118,7 +119,7 @@ def test_a_density_figure_is_a_heatmap_under_the_data_beside_every_point_set():
     assert 0 < len(cells) <= 81
     darkest = min(cells, key=lambda r: int(r.get("fill")[4:].split(",")[0]))
     assert darkest.get("fill") == "rgb(30,90,180)"  # the maximum, at the centre of the grid
-    assert len(root.findall(f"{SVG}circle")) == 6 + 6 + 4  # the data over the heatmap, then both sets
+    assert len(root.findall(f"{SVG}circle")) == 6 + 6 + 4 + 2  # the data over the heatmap, then both sets, the legend's
     with pytest.raises(ValueError, match=r"values must be 2-D and extent \(x_lo, x_hi, y_lo, y_hi\), got shape \(9,\) and 4 numbers"):
         density(title="t", extent=(-2, 2, -2, 2), values=xs, points={})
 
@@ -139,3 +140,17 @@ def test_a_density_figure_draws_paths_over_the_heatmap_clipped_and_in_the_legend
         density(title="t", extent=(-2, 2, -2, 2), values=values, points={}, paths={"p": paths[0]})
 
 RNG = np.random.default_rng(0)
+
+
+def test_a_long_legend_wraps_and_the_figure_grows_and_a_long_title_gets_smaller_type():
+    xs = np.arange(3.0)
+    labels = [f"series number {i} with a long label" for i in range(5)]
+    short = parse(render_svg(curves(title="short", x_label="x", y_label="y", series={labels[0]: (xs, xs)})))
+    long = parse(render_svg(curves(title="a title far longer than the figure is wide " * 3, x_label="x", y_label="y", series={k: (xs, xs) for k in labels})))
+    width = float(long.get("width"))
+    legend = [t for t in long.iter(f"{SVG}text") if t.text in labels]
+    rows = sorted({float(t.get("y")) for t in legend})
+    assert len(rows) > 1 and all(float(t.get("x")) + 7 * len(t.text) <= width for t in legend)
+    assert float(long.get("height")) == float(short.get("height")) + 16 * (len(rows) - 1)
+    title_size = lambda root: float(next(t for t in root.iter(f"{SVG}text") if t.get("y") == "16").get("font-size"))  # noqa: E731
+    assert title_size(short) == 13 and title_size(long) < 13
