@@ -125,9 +125,12 @@ class Var:
     fn: str | None = None
 
 
+_LABEL_CHARS = 80  # a longer argument's label is shortened: a loop's iterate, used twice per step, would double it
+
+
 def _label(value: Any) -> str:
     if isinstance(value, Var):
-        return value.label
+        return value.label if len(value.label) <= _LABEL_CHARS else f"<the result of {value.fn or 'a step'}>"
     if isinstance(value, (np.ndarray, _Tensor)):
         array = value.array if isinstance(value, _Tensor) else value
         return f"<{'tensor' if isinstance(value, _Tensor) else 'array'} {tuple(array.shape)}>"

@@ -29,3 +29,13 @@ def test_one_tensor_passed_twice_is_one_worker_tensor():
     program.call("f", x, x)
     program.call("g", x)
     assert len(_values(program)) == 1
+
+
+def test_a_loop_that_uses_its_iterate_twice_per_step_keeps_its_labels_short():
+    """Each step's label names its arguments' labels; an iterate used twice per step would double it every step."""
+    program = Program(SimpleNamespace(calls=set()))  # type: ignore[arg-type]
+    x = program.call("start", Trial.tensor(np.ones(2)))
+    for step in range(40):
+        x = program.call("step", x, x, step)
+    assert max(len(label) for label in program._labels) < 300
+    assert "<the result of step>" in x.label and x.label.startswith("step(") and x.label.endswith(", 39)")
