@@ -34,7 +34,7 @@ TOPICS = [t["id"] for t in yaml.safe_load((ROOT / "course.yaml").read_text())["t
 PUBLIC_IDS = {t: set(re.findall(r'@check\(\s*"([a-z0-9_]+)"', (ROOT / "checks" / "public" / f"{t}.py").read_text())) for t in TOPICS}
 HIDDEN_IDS = {t["id"]: [c for c in t["checks"] if c not in PUBLIC_IDS[t["id"]]] for t in yaml.safe_load((ROOT / "course.yaml").read_text())["topics"]}
 # One known mistake per topic, graded inside the bundle and with the course; they must agree.
-MISTAKES = {"convolution": "kernel_flip", "probability": "bayes_no_prior", "information": "entropy_zero_log_zero", "optimizers": "adam_no_bias_correction", "convexity": "cond_singular_values", "backprop": "value_fork_overwrite", "vae": "kl_no_half", "flows": "log_prob_logdet_sign"}
+MISTAKES = {"convolution": "kernel_flip", "probability": "bayes_no_prior", "information": "entropy_zero_log_zero", "optimizers": "adam_no_bias_correction", "convexity": "cond_singular_values", "backprop": "value_fork_overwrite", "vae": "kl_no_half", "flows": "log_prob_logdet_sign", "gan": "d_star_swapped", "diffusion": "p_mean_sqrt_one_minus_alpha"}
 
 
 @pytest.fixture(scope="session")

@@ -131,6 +131,8 @@ MISSING_ONE = [
     pytest.param("convexity", "frobenius_norm", {"frobenius_norm", "frobenius_norm_contract", "hidden_frobenius_norm"}, id="convexity-frobenius_norm"),
     pytest.param("flows", "planar_flow", {"planar_flow", "planar_flow_invertible", "planar_flow_contract", "hidden_planar_flow"}, id="flows-planar_flow"),
     pytest.param("vae", "VAE.decode", {"vae_module", "hidden_vae_module", "vae_training"}, id="vae-VAE.decode"),
+    pytest.param("gan", "gradient_penalty", {"gradient_penalty", "gradient_penalty_gradient", "gradient_penalty_contract", "hidden_gradient_penalty"}, id="gan-gradient_penalty"),
+    pytest.param("diffusion", "ddim_step", {"ddim_step", "ddim_step_contract", "hidden_ddim_step", "ddim_sample_mixture"}, id="diffusion-ddim_step"),
 ]
 
 
