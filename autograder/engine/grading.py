@@ -26,6 +26,7 @@ from ..course.submission import Source, Submission
 from ..errors import ConfigError, SandboxUnavailable, UsageError
 from ..sandbox.confinement import PROCESS, STRICT
 from ..sandbox.locations import stopped_at
+from ..sandbox.slots import SlotLeaseError
 from ..sandbox.workers import BLOCKED, CPU, SETUP_S, STARVED, Clock, Spawner, Worker, WorkerDied, WorkerTimeout, describe_mode
 from .checks import Check, CheckFailed, StudentError, Trial, checks_in
 from .results import ERROR, FAILED, NOT_ATTEMPTED, PASSED, CheckResult, Report, TopicResult
@@ -104,7 +105,10 @@ class Grader:
             self._hide.append(str(course.secret_file))
         wanted = PROCESS if sandbox == PROCESS else STRICT
         # Started first: the fork server imports torch while this process imports the references.
-        self._spawner = Spawner(mode=wanted, uid_base=course.uid_base, unsafe_paths=[str(root)], secret_env=course.secret_env, use_forkserver=use_forkserver)
+        try:
+            self._spawner = Spawner(mode=wanted, uid_base=course.uid_base, unsafe_paths=[str(root)], secret_env=course.secret_env, use_forkserver=use_forkserver)
+        except SlotLeaseError as exc:
+            raise SandboxUnavailable(f"{exc} (--sandbox process grades without per-slot uids)") from None
         if root not in map(Path, sys.path):
             sys.path.insert(0, str(root))
         self._requested = sandbox

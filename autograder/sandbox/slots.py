@@ -14,10 +14,14 @@ import stat
 import threading
 from pathlib import Path
 
-__all__ = ["Slots", "LEASES"]
+__all__ = ["Slots", "SlotLeaseError", "LEASES"]
 
 LEASES = Path("/run/autograder-slots")
 _MAX_SLOTS = 4096  # slots leased on one machine at once, by every grader there together
+
+
+class SlotLeaseError(RuntimeError):
+    """The machine-wide leases cannot be taken: their folder is unusable, or every slot is leased."""
 
 
 class Slots:
@@ -39,7 +43,7 @@ class Slots:
                 if self._leases is None or fd is not None:
                     self._held[slot] = fd
                     return slot
-        raise RuntimeError(f"no free worker slot: uids {self.uid_base}..{self.uid_base + _MAX_SLOTS - 1} are all leased by graders on this machine (lock files in {self._leases})")
+        raise SlotLeaseError(f"no free worker slot: uids {self.uid_base}..{self.uid_base + _MAX_SLOTS - 1} are all leased by graders on this machine (lock files in {self._leases})")
 
     def release(self, slot: int) -> None:
         with self._lock:
@@ -63,8 +67,11 @@ class Slots:
 
 def _private_folder(folder: Path) -> Path:
     """``folder``, created if need be; refused unless it is a real folder of root's that no one else may write."""
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    info = os.lstat(folder)
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = os.lstat(folder)
+    except OSError as exc:
+        raise SlotLeaseError(f"{folder}: the worker slots' lock folder cannot be made ({exc.strerror}); strict mode as root leases each worker's uid there") from None
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != 0 or info.st_mode & 0o022:
-        raise RuntimeError(f"{folder}: the worker slots' lock folder must be a folder owned by root that only root can write (mode {stat.filemode(info.st_mode)}, owner uid {info.st_uid}); remove it and grade again")
+        raise SlotLeaseError(f"{folder}: the worker slots' lock folder must be a folder owned by root that only root can write (mode {stat.filemode(info.st_mode)}, owner uid {info.st_uid}); remove it and grade again")
     return folder

@@ -456,9 +456,9 @@ class Spawner:
         self.mode = mode
         self.uid_base = uid_base
         self._secret_env = secret_env
-        self._forkserver = ForkServer(unsafe_paths=unsafe_paths, secret_env=secret_env) if use_forkserver else None
         # Per-slot uids (strict mode as root) are leased machine-wide: other graders on this machine use them too.
         self._slots = Slots(uid_base=uid_base, leases=LEASES if mode == STRICT and os.geteuid() == 0 else None)
+        self._forkserver = ForkServer(unsafe_paths=unsafe_paths, secret_env=secret_env) if use_forkserver else None
 
     @property
     def forkserver(self) -> ForkServer | None:

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from autograder.sandbox.slots import Slots
+from autograder.sandbox.slots import SlotLeaseError, Slots
 
 root_only = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="leases are root's: a grader without root has no per-slot uids")
 
@@ -55,3 +55,10 @@ def test_the_lock_folder_must_be_roots_alone(tmp_path, mode):
             Slots(uid_base=64000, leases=tmp_path)
     else:
         assert Slots(uid_base=64000, leases=tmp_path).take() == 0
+
+
+@root_only
+def test_a_lock_folder_that_cannot_be_made_is_said_in_one_line(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(SlotLeaseError, match=r"/file/slots: the worker slots' lock folder cannot be made \(Not a directory\); strict mode as root leases each worker's uid there"):
+        Slots(uid_base=64000, leases=tmp_path / "file" / "slots")

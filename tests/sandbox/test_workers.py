@@ -75,6 +75,17 @@ def test_strict_is_refused_without_a_fork_server(course):
         Grader(course=course, sandbox="strict", use_forkserver=False)
 
 
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="slot uids are leased only by a grader running as root")
+def test_strict_as_root_without_a_usable_lease_folder_is_refused_in_one_line(course, tmp_path, monkeypatch):
+    from autograder.errors import SandboxUnavailable
+    from autograder.sandbox import workers
+
+    (tmp_path / "file").write_text("")
+    monkeypatch.setattr(workers, "LEASES", tmp_path / "file" / "slots")
+    with pytest.raises(SandboxUnavailable, match=r"lock folder cannot be made \(Not a directory\); .* \(--sandbox process grades without per-slot uids\)"):
+        Grader(course=course, sandbox="strict")
+
+
 # ---- the Clock, on a scripted meter ---------------------------------------------------------------------------------
 
 
