@@ -301,6 +301,10 @@ class Trial:
         answers could pass the check."""
         return self._inputs.hexdigest()
 
+    def integer(self, low: int, high: int) -> int:
+        """An int drawn from this trial's rng, uniformly in low..high (both included): a hidden check's sizes."""
+        return int(self.rng.integers(low, high + 1))
+
     @staticmethod
     def tensor(array: np.ndarray, *, grad: bool = False) -> _Tensor:
         """Send ``array`` as a torch tensor on the trial's device (``grad=True``: requires_grad)."""

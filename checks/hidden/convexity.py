@@ -34,10 +34,6 @@ from checks.public.convexity import (
 )
 
 
-def _int(t: Trial, low: int, high: int) -> int:
-    return int(t.rng.integers(low, high + 1))
-
-
 def _ill_conditioned(t: Trial, d: int) -> tuple[np.ndarray, float]:
     """A random SPD matrix with kappa in [1e3, 1e5] (rotated: beyond that, correct answers by another route, e.g.
     eigenvalues against singular values, differ by more than the course tolerance), and its kappa."""
@@ -49,7 +45,7 @@ def _ill_conditioned(t: Trial, d: int) -> tuple[np.ndarray, float]:
 
 @check("hidden_condition_number", "condition_number: a random non-symmetric and a random indefinite matrix (ValueError), a random SPD one, then kappa = 1 (c I, 1 x 1), large kappas and a singular H")
 def hidden_condition_number(t: Trial) -> None:
-    d = _int(t, 2, 7)
+    d = t.integer(2, 7)
     h = t.rng.standard_normal((d, d))
     h[0, 1] = h[1, 0] + t.rng.uniform(0.5, 2.0)  # certainly not symmetric
     expect_value_error(t, f"a random H of shape {(d, d)} is not symmetric", "condition_number", h, variants=[(COND_SINGULAR_VALUES, np.linalg.cond(h))])
@@ -71,7 +67,7 @@ def hidden_condition_number(t: Trial) -> None:
 
 @check("hidden_smoothness_and_strong_convexity", "smoothness_and_strong_convexity of a random SPD matrix, then c I (L = mu), 1 x 1, a large kappa and a singular A (mu = 0)")
 def hidden_smoothness_and_strong_convexity(t: Trial) -> None:
-    d = _int(t, 2, 7)
+    d = t.integer(2, 7)
     lam = t.rng.uniform(0.1, 5.0, d)
     lam[0], lam[1] = 0.05, 6.0  # mu and L well apart
     judge_smoothness(t, spd(t.rng, lam), f"smoothness_and_strong_convexity(A) with a random SPD A of shape {(d, d)}")
@@ -86,7 +82,7 @@ def hidden_smoothness_and_strong_convexity(t: Trial) -> None:
 
 @check("hidden_first_order_convexity", "check_first_order_convexity on a random convex quadratic, a random indefinite one and the double well, then an affine f at tol = 0 and two points")
 def hidden_first_order_convexity(t: Trial) -> None:
-    d, n = _int(t, 1, 5), _int(t, 3, 7)
+    d, n = t.integer(1, 5), t.integer(3, 7)
     a = spd(t.rng, t.rng.uniform(0.2, 3.0, d))
     judge_first_order(t, "quadratic", (a, t.rng.standard_normal(d)), t.rng.standard_normal((n, d)), f"check_first_order_convexity(convex quadratic, {n} points in R^{d})")
     lam = t.rng.uniform(-3.0, 3.0, d)
@@ -102,7 +98,7 @@ def hidden_first_order_convexity(t: Trial) -> None:
 
 @check("hidden_gd_quadratic", "gd_quadratic on a random SPD quadratic: iterates, monotone decrease, the (1 - mu/L)^(2T) bound; then kappa = 1 (c I), a large kappa and d = 1")
 def hidden_gd_quadratic(t: Trial) -> None:
-    d, steps = _int(t, 2, 6), _int(t, 3, 30)
+    d, steps = t.integer(2, 6), t.integer(3, 30)
     lam = t.rng.uniform(0.2, 5.0, d)
     a = spd(t.rng, lam)
     judge_gd(t, a, t.rng.standard_normal(d), 3 * t.rng.standard_normal(d), steps, f"gd_quadratic(A, b, x0, {steps}) with a random SPD A of shape {(d, d)}")
@@ -115,7 +111,7 @@ def hidden_gd_quadratic(t: Trial) -> None:
 
 @check("hidden_taylor_second_order", "taylor_second_order of a random quadratic (exact) and a random double well, then dx = 0 and d = 1")
 def hidden_taylor_second_order(t: Trial) -> None:
-    d = _int(t, 1, 6)
+    d = t.integer(1, 6)
     a = spd(t.rng, t.rng.uniform(-2.0, 3.0, d))
     judge_taylor(t, "quadratic", (a, t.rng.standard_normal(d)), t.rng.standard_normal(d), t.rng.uniform(0.5, 1.5) * t.rng.standard_normal(d), f"taylor_second_order(quadratic, x0, dx) in R^{d}", exact=True)
     judge_taylor(t, "double_well", (np.array(t.rng.uniform(0.5, 2.0)),), t.rng.standard_normal(d), t.rng.uniform(0.1, 1.0) * t.rng.standard_normal(d), f"taylor_second_order(double well, x0, dx) in R^{d}")
@@ -133,7 +129,7 @@ def _cubic(t: Trial) -> tuple[np.ndarray, float]:
 @check("hidden_score_function_gradient", "score_function_gradient of a random cubic, without and with the baseline, then n = 2 and a constant f")
 def hidden_score_function_gradient(t: Trial) -> None:
     coeffs, mu = _cubic(t)
-    n = _int(t, 100_000, 200_000)
+    n = t.integer(100_000, 200_000)
     z = t.rng.standard_normal(n)
     what = f"score_function_gradient(cubic with coefficients {np.round(coeffs, 3).tolist()}, mu={mu:.3f}, z) with n = {n}"
     judge_score(t, coeffs, mu, z, False, what)
@@ -147,7 +143,7 @@ def hidden_score_function_gradient(t: Trial) -> None:
 @check("hidden_reparameterization_gradient", "reparameterization_gradient of a random cubic, then n = 2 and a constant f")
 def hidden_reparameterization_gradient(t: Trial) -> None:
     coeffs, mu = _cubic(t)
-    n = _int(t, 50_000, 200_000)
+    n = t.integer(50_000, 200_000)
     z = t.rng.standard_normal(n)
     judge_reparameterization(t, coeffs, mu, z, f"reparameterization_gradient(cubic with coefficients {np.round(coeffs, 3).tolist()}, mu={mu:.3f}, z) with n = {n}")
     judge_reparameterization_exact(t, coeffs, mu, z[:2], f"reparameterization_gradient(cubic, mu={mu:.3f}, z = {np.round(z[:2], 4).tolist()}) (n = 2)")
@@ -156,8 +152,8 @@ def hidden_reparameterization_gradient(t: Trial) -> None:
 
 @check("hidden_solve_equality_qp", "solve_equality_qp of a random strictly convex QP with random constraints, then Q = c I, an ill-conditioned Q and m = n")
 def hidden_solve_equality_qp(t: Trial) -> None:
-    n = _int(t, 2, 7)
-    m = _int(t, 1, n - 1)
+    n = t.integer(2, 7)
+    m = t.integer(1, n - 1)
     q = spd(t.rng, t.rng.uniform(0.3, 4.0, n))
     judge_qp(t, q, t.rng.standard_normal(n), t.rng.standard_normal((m, n)), t.rng.standard_normal(m) + 1.0, f"solve_equality_qp(Q, c, A, b) with n = {n}, m = {m}")
     c = float(t.rng.uniform(0.1, 10.0))
@@ -169,7 +165,7 @@ def hidden_solve_equality_qp(t: Trial) -> None:
 
 @check("hidden_frobenius_norm", "frobenius_norm of a random matrix, then 1 x 1, a row, a column, a rank-one matrix and zeros")
 def hidden_frobenius_norm(t: Trial) -> None:
-    shape = (_int(t, 2, 6), _int(t, 2, 6))
+    shape = (t.integer(2, 6), t.integer(2, 6))
     judge_frobenius(t, t.rng.standard_normal(shape), f"frobenius_norm(A) with A of shape {shape}")
     m, n = shape
     for a, what in (

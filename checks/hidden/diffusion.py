@@ -26,23 +26,19 @@ from checks.public.diffusion import (
 )
 
 
-def _int(t: Trial, low: int, high: int) -> int:
-    return int(t.rng.integers(low, high + 1))
-
-
 def _case(t: Trial, low: int = 3, high: int = 40) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    return case(t.rng, _int(t, 3, 9), _int(t, 1, 4), low, high)
+    return case(t.rng, t.integer(3, 9), t.integer(1, 4), low, high)
 
 
 @check("hidden_linear_beta_schedule", "linear_beta_schedule on a random T, beta_1 and beta_T")
 def hidden_linear_beta_schedule(t: Trial) -> None:
-    steps, b1, bt = _int(t, 2, 2000), float(t.rng.uniform(1e-5, 0.1)), float(t.rng.uniform(0.01, 0.99))
+    steps, b1, bt = t.integer(2, 2000), float(t.rng.uniform(1e-5, 0.1)), float(t.rng.uniform(0.01, 0.99))
     t.close(t.call("linear_beta_schedule", steps, b1, bt), t.ref.linear_beta_schedule(steps, b1, bt), what=f"linear_beta_schedule({steps}, {b1!r}, {bt!r})")
 
 
 @check("hidden_cosine_schedule", "cosine_schedule on a random T and s")
 def hidden_cosine_schedule(t: Trial) -> None:
-    steps, s = _int(t, 2, 1000), float(t.rng.uniform(0.0, 0.1))
+    steps, s = t.integer(2, 1000), float(t.rng.uniform(0.0, 0.1))
     judge_cosine(t, steps, s, f"cosine_schedule({steps}, s={s!r})")
 
 
@@ -56,7 +52,7 @@ def hidden_alpha_bars(t: Trial) -> None:
 def hidden_q_sample(t: Trial) -> None:
     x0, steps, eps, betas = _case(t)
     judge_fn(t, "q_sample", x0, steps, eps, betas, f"q_sample(x0 {x0.shape}, t = {steps.tolist()}, eps, betas of T = {len(betas)})")
-    k = _int(t, 1, len(betas))
+    k = t.integer(1, len(betas))
     judge_fn(t, "q_sample", x0, k, eps, betas, f"q_sample(x0 {x0.shape}, t = {k} (an int), eps, betas of T = {len(betas)})")
 
 
@@ -80,7 +76,7 @@ def hidden_p_mean(t: Trial) -> None:
 
 @check("hidden_ddpm_loss", "ddpm_loss and its gradient on random sizes and schedules")
 def hidden_ddpm_loss(t: Trial) -> None:
-    n, d = _int(t, 3, 8), _int(t, 2, 4)
+    n, d = t.integer(3, 8), t.integer(2, 4)
     x0, steps, eps, betas = case(t.rng, n, d, 3, 40)
     judge_loss(t, eps_mlp(t.rng, d), x0, steps, eps, betas, f"ddpm_loss(eps_mlp, x0 {x0.shape}, t = {steps.tolist()}, eps, betas of T = {len(betas)})")
 
@@ -88,7 +84,7 @@ def hidden_ddpm_loss(t: Trial) -> None:
 @check("hidden_ancestral_sample", "ancestral_sample with a mixture's noise predictor on random sizes and schedules, noise_seq[0] large")
 def hidden_ancestral_sample(t: Trial) -> None:
     betas = linear(t.rng, 2, 20)
-    n = _int(t, 1, 8)
+    n = t.integer(1, 8)
     x_T, noise = t.rng.standard_normal((n, 2)), t.rng.standard_normal((len(betas), n, 2))
     noise[0] *= t.rng.uniform(5.0, 20.0)
     judge_sample(t, mixture(t.rng), x_T, noise, betas, f"ancestral_sample(gmm_eps, x_T ({n}, 2), noise_seq ({len(betas)}, {n}, 2), betas of T = {len(betas)})")
@@ -97,8 +93,8 @@ def hidden_ancestral_sample(t: Trial) -> None:
 @check("hidden_ddim_step", "ddim_step on random times and schedules: eta = 0, and eta in (0.2, 1] with t_prev >= 1")
 def hidden_ddim_step(t: Trial) -> None:
     xt, _, eps, betas = _case(t, 4, 40)
-    now = _int(t, 2, len(betas))
-    prev = _int(t, 1, now - 1)
+    now = t.integer(2, len(betas))
+    prev = t.integer(1, now - 1)
     judge_ddim(t, xt, (now, prev), eps, betas, f"ddim_step(xt {xt.shape}, t = {now}, t_prev = {prev}, eps, betas of T = {len(betas)})")
     eta = float(t.rng.uniform(0.2, 1.0))
     judge_ddim(t, xt, (now, prev), eps, betas, f"ddim_step(xt {xt.shape}, t = {now}, t_prev = {prev}, eps, betas, eta={eta!r}, noise=z)", eta=eta, noise=t.rng.standard_normal(xt.shape))

@@ -26,10 +26,6 @@ from checks.public.information import (
 )
 
 
-def _int(t: Trial, low: int, high: int) -> int:
-    return int(t.rng.integers(low, high + 1))
-
-
 def _with_corners(t: Trial, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Six rows over k >= 4 outcomes: kl_rows (zeros in p, p > 0 = q) then corner_rows (one-hot, p = q, subnormal q)."""
     (p1, q1), (p2, q2) = kl_rows(t.rng, k), corner_rows(t.rng, k)
@@ -41,8 +37,8 @@ ROWS = "rows 0-1 with zeros in p, row 2 p > 0 = q, row 3 p one-hot, row 4 p = q 
 
 @check("hidden_entropy", "entropy of a random batch with zero entries, a one-hot and a uniform row", forbid=DISCRETE_FORBID)
 def hidden_entropy(t: Trial) -> None:
-    b, k = _int(t, 2, 6), _int(t, 3, 9)
-    zeros = _int(t, 1, k - 2)  # at least two outcomes left in the random rows: a one-hot row has entropy 0 in any unit
+    b, k = t.integer(2, 6), t.integer(3, 9)
+    zeros = t.integer(1, k - 2)  # at least two outcomes left in the random rows: a one-hot row has entropy 0 in any unit
     p = distributions(t.rng, (b, k), zeros=zeros)
     p = np.concatenate([p, np.eye(k)[[t.rng.integers(k)]], np.full((1, k), 1 / k)])
     judge_entropy(t, p, f"entropy(p) with p of shape {p.shape}: rows 0-{b - 1} with {zeros} zeros each, row {b} one-hot, row {b + 1} uniform")
@@ -50,24 +46,24 @@ def hidden_entropy(t: Trial) -> None:
 
 @check("hidden_cross_entropy", "cross_entropy of random batches with zeros, a row where q = 0 < p and the corner rows", forbid=DISCRETE_FORBID)
 def hidden_cross_entropy(t: Trial) -> None:
-    p, q = _with_corners(t, _int(t, 4, 9))
+    p, q = _with_corners(t, t.integer(4, 9))
     judge_cross_entropy(t, p, q, f"cross_entropy(p, q) with p, q of shape {p.shape}: {ROWS}")
-    b, k = _int(t, 2, 5), _int(t, 3, 8)
+    b, k = t.integer(2, 5), t.integer(3, 8)
     judge_cross_entropy(t, distributions(t.rng, (b, k), zeros=1), distributions(t.rng, (k,)), f"cross_entropy(p, q) with p of shape {(b, k)}, q of shape {(k,)}")
 
 
 @check("hidden_kl_divergence", "kl_divergence of random batches with zeros, rows without absolute continuity and the corner rows", forbid=DISCRETE_FORBID)
 def hidden_kl_divergence(t: Trial) -> None:
-    p, q = _with_corners(t, _int(t, 4, 9))
+    p, q = _with_corners(t, t.integer(4, 9))
     judge_kl(t, p, q, f"kl_divergence(p, q) with p, q of shape {p.shape}: {ROWS}")
-    b, k = _int(t, 2, 5), _int(t, 3, 8)
-    p, q = distributions(t.rng, (b, k), zeros=_int(t, 1, k - 1)), distributions(t.rng, (b, k))
+    b, k = t.integer(2, 5), t.integer(3, 8)
+    p, q = distributions(t.rng, (b, k), zeros=t.integer(1, k - 1)), distributions(t.rng, (b, k))
     judge_kl(t, p, q, f"kl_divergence(p, q) with p, q of shape {(b, k)}, zeros in p")
 
 
 @check("hidden_softmax_cross_entropy", "softmax_cross_entropy value and gradient on random logits, a batch of one, then logits of +-1e3 and +-1e4", forbid=SOFTMAX_CE_FORBID)
 def hidden_softmax_cross_entropy(t: Trial) -> None:
-    n, c = _int(t, 2, 8), _int(t, 2, 7)
+    n, c = t.integer(2, 8), t.integer(2, 7)
     targets = t.rng.integers(0, c, n)
     judge_softmax_ce(t, t.rng.uniform(0.5, 5.0) * t.rng.standard_normal((n, c)), targets)
     judge_softmax_ce(t, t.rng.uniform(0.5, 5.0) * t.rng.standard_normal((1, c)), t.rng.integers(0, c, 1))
@@ -91,7 +87,7 @@ def hidden_softmax_cross_entropy(t: Trial) -> None:
 
 @check("hidden_gaussian_kl", "gaussian_kl on random batches of diagonal Gaussians, then identical Gaussians, d = 1 and N(0, I) broadcast", forbid=GAUSSIAN_KL_FORBID)
 def hidden_gaussian_kl(t: Trial) -> None:
-    b, d = _int(t, 1, 5), _int(t, 1, 8)
+    b, d = t.integer(1, 5), t.integer(1, 8)
     mu1, mu2 = t.rng.standard_normal((b, d)), t.rng.standard_normal((b, d))
     var1, var2 = t.rng.uniform(0.1, 4.0, (b, d)), t.rng.uniform(0.1, 4.0, (b, d))
     judge_gaussian_kl(t, mu1, var1, mu2, var2, f"gaussian_kl(mu1, var1, mu2, var2) with all four of shape {(b, d)}")

@@ -28,10 +28,6 @@ from checks.public.probability import (
 )
 
 
-def _int(t: Trial, low: int, high: int) -> int:
-    return int(t.rng.integers(low, high + 1))
-
-
 def _away_from_one(t: Trial, low: float, high: float) -> float:
     """A number in [low, 0.7] or [1.4, high]: the parameter's mistaken use (as a rate, as a variance) must show."""
     return float(t.rng.uniform(low, 0.7) if t.rng.random() < 0.5 else t.rng.uniform(1.4, high))
@@ -55,11 +51,11 @@ def _ill_conditioned_cov(t: Trial, d: int) -> np.ndarray:
 
 @check("hidden_marginal", "marginal of random joint tables, then a table with zeros and a size-1 axis, summed out entirely")
 def hidden_marginal(t: Trial) -> None:
-    ndim = _int(t, 2, 4)
-    joint = random_pmf(t, tuple(_int(t, 1, 5) for _ in range(ndim)))
-    judge_marginal(t, joint, _int(t, -ndim, ndim - 1))
-    judge_marginal(t, joint, tuple(int(i) for i in t.rng.choice(ndim, _int(t, 1, ndim - 1), replace=False)))
-    joint = _with_zeros(t, random_pmf(t, (_int(t, 2, 4), 1, _int(t, 2, 4))), 2)
+    ndim = t.integer(2, 4)
+    joint = random_pmf(t, tuple(t.integer(1, 5) for _ in range(ndim)))
+    judge_marginal(t, joint, t.integer(-ndim, ndim - 1))
+    judge_marginal(t, joint, tuple(int(i) for i in t.rng.choice(ndim, t.integer(1, ndim - 1), replace=False)))
+    joint = _with_zeros(t, random_pmf(t, (t.integer(2, 4), 1, t.integer(2, 4))), 2)
     judge_marginal(t, joint, -2)
     judge_marginal(t, joint, (2, 0))
     judge_marginal(t, joint, (0, 1, 2))
@@ -68,9 +64,9 @@ def hidden_marginal(t: Trial) -> None:
 @check("hidden_bayes_posterior", "bayes_posterior over a random number of hypotheses, then zero priors and likelihoods, a certain prior, K = 1 and a 2-D table")
 def hidden_bayes_posterior(t: Trial) -> None:
     for _ in range(2):
-        k = _int(t, 2, 8)
+        k = t.integer(2, 8)
         judge_bayes_posterior(t, t.rng.uniform(0.05, 3.0, k), random_pmf(t, k))
-    k = _int(t, 3, 8)
+    k = t.integer(3, 8)
     lik, priors = t.rng.uniform(0.05, 3.0, k), random_pmf(t, k)
     i, j = t.rng.choice(k, 2, replace=False)
     lik[i], priors[j] = 0.0, 0.0  # a hypothesis the data rule out, and one the prior does
@@ -82,10 +78,10 @@ def hidden_bayes_posterior(t: Trial) -> None:
 
 @check("hidden_variance_of_linear_combination", "variance_of_linear_combination on random covariances, then 1 x 1, singular (a in its null space) and ill-conditioned ones")
 def hidden_variance_of_linear_combination(t: Trial) -> None:
-    d = _int(t, 1, 6)
+    d = t.integer(1, 6)
     judge_variance(t, t.rng.standard_normal(d), random_cov(t, d))
     judge_variance(t, t.rng.standard_normal(1), np.array([[t.rng.uniform(0.1, 3.0)]]))
-    d = _int(t, 2, 5)
+    d = t.integer(2, 5)
     v = t.rng.standard_normal(d)
     a = t.rng.standard_normal(d)
     a -= (a @ v) / (v @ v) * v  # orthogonal to v: a^T (v v^T) a = 0
@@ -97,7 +93,7 @@ def hidden_variance_of_linear_combination(t: Trial) -> None:
 def hidden_mgf(t: Trial) -> None:
     tt = t.rng.uniform(-1.5, 1.5, 4)
     judge_mgf(t, "bernoulli", tt, p=float(t.rng.uniform(0.05, 0.95)))
-    judge_mgf(t, "binomial", tt, n=_int(t, 1, 12), p=float(t.rng.uniform(0.05, 0.95)))
+    judge_mgf(t, "binomial", tt, n=t.integer(1, 12), p=float(t.rng.uniform(0.05, 0.95)))
     judge_mgf(t, "poisson", tt, lam=float(t.rng.uniform(0.1, 6.0)))
     judge_mgf(t, "normal", np.append(tt, 1.0), mu=float(t.rng.normal()), sigma=_away_from_one(t, 0.2, 2.5))
     scale = _away_from_one(t, 0.2, 3.0)
@@ -116,8 +112,8 @@ def hidden_mgf(t: Trial) -> None:
 
 @check("hidden_pmf_of_sum", "pmf_of_sum of random pmfs, then point masses and zero entries", forbid=DISTRIBUTIONS_FORBID)
 def hidden_pmf_of_sum(t: Trial) -> None:
-    judge_pmf_of_sum(t, random_pmf(t, _int(t, 1, 10)), random_pmf(t, _int(t, 1, 10)))
-    m, n = _int(t, 3, 8), _int(t, 3, 8)
+    judge_pmf_of_sum(t, random_pmf(t, t.integer(1, 10)), random_pmf(t, t.integer(1, 10)))
+    m, n = t.integer(3, 8), t.integer(3, 8)
     p, q = _with_zeros(t, random_pmf(t, m), 1), _with_zeros(t, random_pmf(t, n), 1)
     p[0] = 0.0  # X >= 1: the sum starts at 1
     judge_pmf_of_sum(t, p / p.sum(), q)
@@ -127,17 +123,17 @@ def hidden_pmf_of_sum(t: Trial) -> None:
 
 @check("hidden_mvn_logpdf", "mvn_logpdf and its gradients on random shapes and covariances, then d = 1, one point and an ill-conditioned Sigma", forbid=DISTRIBUTIONS_FORBID)
 def hidden_mvn_logpdf(t: Trial) -> None:
-    d = _int(t, 1, 5)
-    batch = tuple(_int(t, 1, 4) for _ in range(_int(t, 0, 2)))
+    d = t.integer(1, 5)
+    batch = tuple(t.integer(1, 4) for _ in range(t.integer(0, 2)))
     judge_mvn_logpdf(t, t.rng.standard_normal((*batch, d)), t.rng.standard_normal(d), random_cov(t, d))
-    judge_mvn_logpdf(t, t.rng.standard_normal((_int(t, 1, 4), 1)), t.rng.standard_normal(1), np.array([[t.rng.uniform(0.1, 3.0)]]))
-    d = _int(t, 2, 4)
+    judge_mvn_logpdf(t, t.rng.standard_normal((t.integer(1, 4), 1)), t.rng.standard_normal(1), np.array([[t.rng.uniform(0.1, 3.0)]]))
+    d = t.integer(2, 4)
     judge_mvn_logpdf(t, t.rng.standard_normal(d), t.rng.standard_normal(d), _ill_conditioned_cov(t, d))
 
 
 @check("hidden_gaussian_mle", "gaussian_mle of random samples, then n = 2, n = 1 and d = 1", forbid=DISTRIBUTIONS_FORBID)
 def hidden_gaussian_mle(t: Trial) -> None:
-    n, d = _int(t, 3, 30), _int(t, 1, 5)
+    n, d = t.integer(3, 30), t.integer(1, 5)
     judge_gaussian_mle(t, t.rng.standard_normal((n, d)) * t.rng.uniform(0.5, 3.0, d) + t.rng.standard_normal(d))
     judge_gaussian_mle(t, t.rng.standard_normal((2, d)))
     judge_gaussian_mle(t, t.rng.standard_normal((1, d)))
@@ -146,10 +142,10 @@ def hidden_gaussian_mle(t: Trial) -> None:
 
 @check("hidden_gaussian_condition", "gaussian_condition on random splits of a random Gaussian, then 1 x 1 blocks with a variable left out and an ill-conditioned Sigma_bb")
 def hidden_gaussian_condition(t: Trial) -> None:
-    d = _int(t, 2, 6)
+    d = t.integer(2, 6)
     order = [int(i) for i in t.rng.permutation(d)]
-    na = _int(t, 1, d - 1)
-    nb = _int(t, 1, d - na)  # the rest, if any, is marginalised out
+    na = t.integer(1, d - 1)
+    nb = t.integer(1, d - na)  # the rest, if any, is marginalised out
     a, b = order[:na], order[na : na + nb]
     mu, Sigma = t.rng.standard_normal(d), random_cov(t, d)
     judge_gaussian_condition(t, mu, Sigma, a, b, mu[b] + t.rng.standard_normal(nb))
@@ -157,7 +153,7 @@ def hidden_gaussian_condition(t: Trial) -> None:
     mu, Sigma = t.rng.standard_normal(3), random_cov(t, 3)
     judge_gaussian_condition(t, mu, Sigma, [i], [j], mu[[j]] + t.rng.standard_normal(1))
     # x = G z with two rows of G 0.1 apart: the two observed variables are nearly collinear, Sigma_bb ill-conditioned.
-    d = _int(t, 3, 5)
+    d = t.integer(3, 5)
     b = [int(v) for v in t.rng.choice(d, 2, replace=False)]
     a = [v for v in range(d) if v not in b]
     G = t.rng.standard_normal((d, d))
@@ -170,7 +166,7 @@ def hidden_gaussian_condition(t: Trial) -> None:
 def hidden_chebyshev_bound(t: Trial) -> None:
     for _ in range(3):
         judge_chebyshev(t, float(t.rng.uniform(0.0, 4.0)), float(t.rng.uniform(0.2, 3.0)))
-    eps = 2.0 ** _int(t, -3, 3)  # a power of 2: variance / eps^2 is exactly 1
+    eps = 2.0 ** t.integer(-3, 3)  # a power of 2: variance / eps^2 is exactly 1
     judge_chebyshev(t, 0.0, float(t.rng.uniform(0.2, 3.0)))
     for ratio in (1.0, 0.999, 1.001):
         judge_chebyshev(t, ratio * eps**2, eps)

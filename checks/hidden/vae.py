@@ -36,13 +36,9 @@ from checks.public.vae import (
 )
 
 
-def _int(t: Trial, low: int, high: int) -> int:
-    return int(t.rng.integers(low, high + 1))
-
-
 @check("hidden_reparameterize", "reparameterize and its pathwise gradient on random sizes, with S samples per example and with L = 1")
 def hidden_reparameterize(t: Trial) -> None:
-    n, l, s = _int(t, 2, 6), _int(t, 2, 5), _int(t, 2, 5)
+    n, l, s = t.integer(2, 6), t.integer(2, 5), t.integer(2, 5)
     mu, lv = gaussians(t.rng, (n, l))
     judge_reparameterize_gradient(t, mu, lv, t.rng.standard_normal((s, n, l)), f"reparameterize(mu, logvar, eps) with mu, logvar {(n, l)}, eps {(s, n, l)}")
     mu, lv = gaussians(t.rng, (n, 1))
@@ -51,14 +47,14 @@ def hidden_reparameterize(t: Trial) -> None:
 
 @check("hidden_gaussian_kl_standard", "gaussian_kl_standard and its gradient on random sizes, and L = 1", forbid=KL_FORBID)
 def hidden_gaussian_kl_standard(t: Trial) -> None:
-    n, l = _int(t, 1, 6), _int(t, 2, 8)
+    n, l = t.integer(1, 6), t.integer(2, 8)
     judge_kl(t, *gaussians(t.rng, (n, l)), f"gaussian_kl_standard(mu, logvar) with mu, logvar {(n, l)}", gradient=True)
     judge_kl(t, *gaussians(t.rng, (n, 1)), f"gaussian_kl_standard(mu, logvar) with L = 1: mu, logvar {(n, 1)}", gradient=True)
 
 
 @check("hidden_bernoulli_log_likelihood", "bernoulli_log_likelihood and its gradient on random data, then logits of +-40 and +-1e3 mixed with moderate ones", forbid=BERNOULLI_FORBID)
 def hidden_bernoulli_log_likelihood(t: Trial) -> None:
-    n, d = _int(t, 2, 6), _int(t, 2, 9)
+    n, d = t.integer(2, 6), t.integer(2, 9)
     judge_bernoulli(t, binary(t.rng, (n, d)), t.rng.uniform(1.0, 4.0) * t.rng.standard_normal((n, d)), f"bernoulli_log_likelihood(x, logits) with x, logits {(n, d)}")
     logits = t.rng.standard_normal((n, d))
     big = t.rng.random((n, d)) < 0.5
@@ -71,7 +67,7 @@ def hidden_bernoulli_log_likelihood(t: Trial) -> None:
 
 @check("hidden_gaussian_log_likelihood", "gaussian_log_likelihood on random sizes, with means broadcast against x and a 0-d logvar", forbid=GAUSSIAN_FORBID)
 def hidden_gaussian_log_likelihood(t: Trial) -> None:
-    n, d, s = _int(t, 1, 5), _int(t, 2, 7), _int(t, 2, 4)
+    n, d, s = t.integer(1, 5), t.integer(2, 7), t.integer(2, 4)
     x, (mean, lv) = t.rng.standard_normal((n, d)), gaussians(t.rng, (n, d))
     judge(t, "gaussian_log_likelihood", [x, mean, lv], want=t.ref.gaussian_log_likelihood, faults=gaussian_faults(t.ref), what=f"gaussian_log_likelihood(x, mean, logvar) with all three {(n, d)}")
     args = [x, t.rng.standard_normal((s, n, d)), np.array(t.rng.uniform(-1.5, 1.0))]
@@ -80,7 +76,7 @@ def hidden_gaussian_log_likelihood(t: Trial) -> None:
 
 @check("hidden_elbo", "elbo and its gradient on random sizes, and with S samples of z per example", forbid=MODEL_FORBID)
 def hidden_elbo(t: Trial) -> None:
-    n, d, l, s = _int(t, 2, 6), _int(t, 2, 8), _int(t, 2, 4), _int(t, 2, 3)
+    n, d, l, s = t.integer(2, 6), t.integer(2, 8), t.integer(2, 4), t.integer(2, 3)
     args = elbo_args(t.rng, n, d, l)
     judge(t, "elbo", args, want=t.ref.elbo, faults=elbo_faults(t.ref), what=f"elbo(x, x_logits, mu, logvar) with x, x_logits {(n, d)}, mu, logvar {(n, l)}", wrt=(1, 2, 3), names=ELBO_NAMES)
     args[1] = 2 * t.rng.standard_normal((s, n, d))
@@ -89,20 +85,20 @@ def hidden_elbo(t: Trial) -> None:
 
 @check("hidden_vae_loss", "vae_loss and its gradient on a random batch, and on a batch of one", forbid=MODEL_FORBID)
 def hidden_vae_loss(t: Trial) -> None:
-    n, d, l = _int(t, 2, 8), _int(t, 2, 8), _int(t, 2, 4)
+    n, d, l = t.integer(2, 8), t.integer(2, 8), t.integer(2, 4)
     judge(t, "vae_loss", elbo_args(t.rng, n, d, l), want=t.ref.vae_loss, faults=loss_faults(t.ref), what=f"vae_loss(x, x_logits, mu, logvar) with x, x_logits {(n, d)}, mu, logvar {(n, l)}", wrt=(1, 2, 3), names=ELBO_NAMES)
     judge(t, "vae_loss", elbo_args(t.rng, 1, d, l), want=t.ref.vae_loss, faults=loss_faults(t.ref), what=f"vae_loss(x, x_logits, mu, logvar) with N = 1: x, x_logits {(1, d)}, mu, logvar {(1, l)}")
 
 
 @check("hidden_elbo_to_bits_per_dim", "elbo_to_bits_per_dim on random ELBOs and dimensions")
 def hidden_elbo_to_bits_per_dim(t: Trial) -> None:
-    d = _int(t, 2, 784)
-    judge_bits(t, -d * t.rng.uniform(0.1, 1.0, (_int(t, 1, 4), _int(t, 1, 3))), d, "elbo_to_bits_per_dim(elbo) with random ELBOs")
+    d = t.integer(2, 784)
+    judge_bits(t, -d * t.rng.uniform(0.1, 1.0, (t.integer(1, 4), t.integer(1, 3))), d, "elbo_to_bits_per_dim(elbo) with random ELBOs")
 
 
 @check("hidden_iwae_bound", "iwae_bound on random log-weights, k = 1, and log-weights near -1000")
 def hidden_iwae_bound(t: Trial) -> None:
-    k, n = _int(t, 2, 9), _int(t, 1, 5)
+    k, n = t.integer(2, 9), t.integer(1, 5)
     judge_iwae(t, t.rng.uniform(0.5, 4.0) * t.rng.standard_normal((k, n)), f"iwae_bound(log_w) with log_w {(k, n)}")
     judge_iwae(t, t.rng.standard_normal((1, n)), f"iwae_bound(log_w) with k = 1: log_w {(1, n)}")
     judge_iwae(t, t.rng.uniform(-1200, -800) + t.rng.standard_normal((k, n)), f"iwae_bound(log_w) with log_w {(k, n)} near -1000")
@@ -110,13 +106,13 @@ def hidden_iwae_bound(t: Trial) -> None:
 
 @check("hidden_linear_gaussian", "a random linear-Gaussian model: zero variance at the true posterior, the ELBO <= log p(x) with equality there, the IWAE bound rising to log p(x): combines gaussian_log_likelihood, gaussian_kl_standard and iwae_bound", forbid=GAUSSIAN_FORBID, combines=("gaussian_log_likelihood", "iwae_bound"))
 def hidden_linear_gaussian(t: Trial) -> None:
-    d = _int(t, 3, 6)
-    judge_zero_variance(t, d, _int(t, 1, d - 1), _int(t, 2, 4), 16)
-    l = _int(t, 2, min(3, d - 1))  # L >= 2: a mean over the latent dimensions shows
-    judge_elbo_bound(t, d, l, _int(t, 2, 4), _int(t, 8, 24))
-    judge_iwae_monotone(t, d, _int(t, 1, d - 1), _int(t, 1, 3), 8)
+    d = t.integer(3, 6)
+    judge_zero_variance(t, d, t.integer(1, d - 1), t.integer(2, 4), 16)
+    l = t.integer(2, min(3, d - 1))  # L >= 2: a mean over the latent dimensions shows
+    judge_elbo_bound(t, d, l, t.integer(2, 4), t.integer(8, 24))
+    judge_iwae_monotone(t, d, t.integer(1, d - 1), t.integer(1, 3), 8)
 
 
 @check("hidden_vae_module", "VAE on random sizes: the submodules by name, encode, decode, forward and its gradient", combines=("VAE.forward",))
 def hidden_vae_module(t: Trial) -> None:
-    judge_module(t, _int(t, 2, 9), _int(t, 2, 12), _int(t, 1, 4), _int(t, 2, 6))
+    judge_module(t, t.integer(2, 9), t.integer(2, 12), t.integer(1, 4), t.integer(2, 6))
