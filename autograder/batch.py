@@ -24,23 +24,17 @@ Grading is for credit, so the process sandbox (no file-system isolation) is refu
 from __future__ import annotations
 
 import csv
-import dataclasses
 import hashlib
 import io
 import json
 import os
 import re
 import sys
-import tempfile
-import time
-import tokenize
-import zipfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Iterator, Sequence
 from urllib.parse import quote
 
 from rich.console import Console
@@ -49,55 +43,17 @@ from rich.progress import Progress as Bar
 
 from . import __version__
 from .course.config import RECORDED, Course, load_course, locate_course
-from .course.notebooks import NotebookError, topic_of_notebook
-from .course.submission import Submission, find_topic_folder
-from .engine.results import ERROR, NOT_ATTEMPTED, Report, TopicResult
-from .errors import GraderError, ResultsUnwritable, SandboxUnavailable, UsageError
+from .engine.results import NOT_ATTEMPTED
+from .entry import FILES, Entry, Graded, Outcome, code_fingerprint, digest_of, entries, for_credit, grade_entry
+from .errors import ClusterLost, ResultsUnwritable, UsageError
 from .reports.output import to_json, write_atomically
-from .reports.renderers import FORMATS, render
+from .reports.renderers import FORMATS
 
 __all__ = ["main"]
 
-# The file each report format is written to per submission, for the formats the renderers offer; markdown is left
-# out (summary.md is the class's). The first of REPORTS that is written is the one summary.md links to.
-FILES = {"text": "report.txt", "json": "results.json", "gradescope": "gradescope.json", "junit": "junit.xml", "html": "report.html"}
-REPORTS = ("html", "text")
+REPORTS = ("html", "text")  # the first of these that is written is the one summary.md links to
 DONE = "batch.json"
 SUBMISSIONS = "submissions"  # RESULTS/submissions/<name>/: apart from the class files at RESULTS/
-MAX_ZIP_BYTES = 64 << 20  # uncompressed; a submission is a few source files
-MAX_ZIP_RATIO = 200  # a zip that expands more than this is refused before it is expanded
-MAX_ZIP_FILES = 1000
-
-
-@dataclass(frozen=True)
-class Entry:
-    name: str  # the results folder's name
-    path: Path
-
-
-def entries(folder: Path) -> list[Entry]:
-    """The submissions in ``folder``, sorted by name: subfolders, .zip files and .ipynb files."""
-    found = []
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or path.is_symlink():
-            continue
-        if path.is_dir() or path.suffix in (".zip", ".ipynb"):
-            found.append(Entry(path.stem if path.is_file() else path.name, path))
-    names = Counter(e.name for e in found)
-    clashes = sorted(n for n, k in names.items() if k > 1)
-    if clashes:
-        raise UsageError(f"{folder}: {', '.join(clashes)}: more than one submission per name (a folder and a .zip?)")
-    return found
-
-
-def digest(path: Path) -> str:
-    """What was graded: every file under ``path`` (name and bytes), so a changed submission is graded again."""
-    h = hashlib.sha256()
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
-    for file in files:
-        h.update(str(file.relative_to(path) if path.is_dir() else file.name).encode() + b"\0")
-        h.update(file.read_bytes() + b"\0")
-    return h.hexdigest()
 
 
 def course_digest(*, course: Course, topics: Sequence[str]) -> str:
@@ -141,175 +97,22 @@ def results_folder(results: Path, name: str) -> Path:
     return results / SUBMISSIONS / name
 
 
-def _topic_folder(root: Path, course: Course, topics: Sequence[str]) -> Path:
-    return find_topic_folder(root, topics or [t.id for t in course.topics])
-
-
-def _unzip(path: Path, into: Path) -> None:
-    """Extract a student's zip, refusing paths that leave it, links, and sizes a submission never has."""
+def store(*, results: Path, graded: Graded, common: dict[str, Any]) -> None:
+    """Write one entry's results under its cache key (``common`` and the digest of what was graded); raises
+    ResultsUnwritable only. A submission whose results could not all be written has no DONE record: the next run
+    grades it again."""
+    folder = results_folder(results, graded.outcome.name)
+    record = {**graded.outcome.__dict__, "key": {**common, "submission": graded.digest}, "fingerprints": graded.fingerprints, "retry": graded.retry}
     try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise UsageError(f"not a zip file ({exc})") from None
-    with archive:
-        infos = archive.infolist()
-        if len(infos) > MAX_ZIP_FILES:
-            raise UsageError(f"{len(infos)} entries; a submission has at most {MAX_ZIP_FILES}")
-        total = sum(i.file_size for i in infos)
-        packed = max(sum(i.compress_size for i in infos), 1)
-        if total > MAX_ZIP_BYTES or total > 1 << 20 and total / packed > MAX_ZIP_RATIO:
-            raise UsageError(f"expands to {total} bytes ({total / packed:.0f}-fold); the limits are {MAX_ZIP_BYTES} bytes and {MAX_ZIP_RATIO}-fold")
-        for info in infos:
-            parts = Path(info.filename).parts
-            if info.filename.startswith(("/", "\\")) or ".." in parts or ":" in info.filename:
-                raise UsageError(f"entry {info.filename!r} points outside the zip")
-            if (info.external_attr >> 16) & 0o170000 == 0o120000:
-                raise UsageError(f"entry {info.filename!r} is a symbolic link")
-            if not [p for p in parts if p not in (".", "")]:
-                raise UsageError(f"entry {info.filename!r} names no file")
-        try:
-            archive.extractall(into)
-        except (OSError, zipfile.BadZipFile, ValueError) as exc:  # duplicate or clashing names, bad CRC, ...
-            raise UsageError(f"cannot be extracted ({type(exc).__name__}: {exc})") from None
-
-
-@contextmanager
-def opened(entry: Entry, course: Course, topics: Sequence[str]) -> Iterator[Submission]:
-    """The entry as a Submission (a zip is extracted to a temporary folder for the duration)."""
-    if entry.path.suffix == ".ipynb":
-        data = entry.path.read_bytes()
-        try:  # among the --topic ones, else the course's: the only one, or the one the notebook shows it answers
-            topic = topic_of_notebook(data, topics=[course.topic(t) for t in topics] or course.topics, name=entry.path.name)
-        except NotebookError as exc:
-            raise UsageError(str(exc)) from None
-        with tempfile.TemporaryDirectory(prefix="grade-batch-") as tmp:
-            target = Path(tmp) / f"{topic}.ipynb"
-            target.write_bytes(data)
-            yield Submission.from_path(target, course)
-        return
-    if entry.path.suffix == ".zip":
-        with tempfile.TemporaryDirectory(prefix="grade-batch-") as tmp:
-            _unzip(entry.path, Path(tmp))
-            yield Submission.from_path(_topic_folder(Path(tmp), course, topics), course)
-        return
-    yield Submission.from_path(_topic_folder(entry.path, course, topics), course)
-
-
-def normalized(text: str) -> str:
-    """The code without comments, blank lines and layout: two submissions equal here differ in nothing that runs."""
-    try:
-        tokens = tokenize.generate_tokens(io.StringIO(text).readline)
-        kept = [t.string for t in tokens if t.type not in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER)]
-    except (tokenize.TokenError, SyntaxError, IndentationError):
-        return " ".join(text.split())
-    return " ".join(kept)
-
-
-# opened() grades a zip or a notebook in a folder tempfile names grade-batch-*; its path means nothing to the reader.
-_TEMP = "|".join(sorted({re.escape(tempfile.gettempdir()), re.escape(os.path.realpath(tempfile.gettempdir()))}))
-_ZIP_TEMP = re.compile(rf"(?:{_TEMP})/grade-batch-[\w-]+(/)?")
-_FILE_TEMP = re.compile(rf"(?:{_TEMP})/grade-batch-[\w-]+(?:/[\w.-]+)?")  # the folder holds one copy of the file
-
-
-def shown(entry: Entry) -> Callable[[str], str]:
-    """A text with the temporary folder ``entry`` was graded in replaced by the entry: ``<name>.zip:inner/path`` for
-    a file inside a zip, the entry's own file name for a notebook's copy."""
-    name = entry.path.name
-    if entry.path.suffix == ".zip":
-        return lambda text: _ZIP_TEMP.sub(lambda m: f"{name}:" if m.group(1) else name, text)
-    if entry.path.is_file():
-        return lambda text: _FILE_TEMP.sub(name, text)
-    return lambda text: text  # a folder is graded where it is
-
-
-def relocated(value: Any, show: Callable[[str], str]) -> Any:
-    """``value`` (a Report, or any part of one) with ``show`` applied to every string in it."""
-    if isinstance(value, str):
-        return show(value)
-    if type(value) in (list, tuple):
-        return type(value)(relocated(v, show) for v in value)
-    if type(value) is dict:
-        return {k: relocated(v, show) for k, v in value.items()}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.replace(value, **{f.name: relocated(getattr(value, f.name), show) for f in dataclasses.fields(value) if f.init})
-    return value
-
-
-def attempted(topic: TopicResult) -> bool:
-    """Whether the submission tried the topic: its file is there and not the untouched stub."""
-    return any(c.status != NOT_ATTEMPTED for c in topic.checks)
-
-
-# ---- grading ----------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Outcome:
-    name: str
-    status: str  # graded | failed (could not be graded: see error)
-    error: str | None
-    seconds: float
-    points: dict[str, float]  # topic -> points
-    max_points: dict[str, float]
-    internal_errors: int = 0
-    problems: list[str] | None = None  # attempted topics graded 0 as a whole (an import that crashed), grader errors
-    not_attempted: list[str] | None = None  # topics with no file, or the untouched stub: no error of the submission's
-
-
-def _rendered(report: Report) -> dict[str, str]:
-    """Every format, rendered before anything is written: a report that cannot be rendered leaves no partial files."""
-    return {FILES[fmt]: render(report, fmt) for fmt in FILES if fmt in FORMATS}
-
-
-def grade_one(*, grader: Any, entry: Entry, course: Course, topics: Sequence[str], results: Path, key: dict[str, Any]) -> Outcome:
-    """Grade one entry and write its results under its cache ``key``; raises ResultsUnwritable only (anything else is
-    that entry's row)."""
-    start = time.perf_counter()
-    folder = results_folder(results, entry.name)
-    show = shown(entry)
-    fingerprints: dict[str, dict[str, str]] = {}
-    report, retry = None, False
-    try:
-        with opened(entry, course, topics) as submission:
-            report = relocated(grader.grade(submission, topics=list(topics) or None), show)
-            for topic, source in submission.sources.items():
-                if source.text is not None:
-                    fingerprints[topic] = {"bytes": hashlib.sha256(source.text.encode()).hexdigest(), "code": code_fingerprint(source.text)}
-        problems = [f"{t.id}: {_gist(t.error)}" for t in report.topics if t.error and attempted(t)]
-        problems += [f"{t.id}.{c.id}: not graded (grader error): run the same command again" for t in report.topics for c in t.checks if c.status == ERROR]
-        untouched = [t.id for t in report.topics if not attempted(t)]
-        outcome = Outcome(entry.name, "graded", None, time.perf_counter() - start, {t.id: t.points for t in report.topics}, {t.id: t.max_points for t in report.topics}, len(report.internal_errors), problems, untouched)
-        retry = bool(report.internal_errors)  # a check the grader could not judge (a busy machine, a broken check) is no verdict
-    except GraderError as exc:
-        outcome = Outcome(entry.name, "failed", show(f"{entry.path.name}: {exc}"), time.perf_counter() - start, {}, {})
-    except Exception as exc:  # noqa: BLE001 - one submission's failure must not end the batch
-        outcome = Outcome(entry.name, "failed", show(f"{entry.path.name}: the grader failed ({type(exc).__name__}: {exc})"), time.perf_counter() - start, {}, {})
-        retry = True  # the grader's own failure is no verdict on the submission: the next run grades it again
-    rendered: dict[str, str] = {}
-    if report is not None:
-        try:
-            rendered = _rendered(report)
-        except Exception as exc:  # noqa: BLE001 - the grader's fault: a failure row, graded again next run
-            outcome = Outcome(entry.name, "failed", show(f"{entry.path.name}: the grader could not write its report ({type(exc).__name__}: {exc})"), outcome.seconds, {}, {})
-            retry = True
-    record = {**outcome.__dict__, "key": key, "fingerprints": fingerprints, "retry": retry}
-    try:  # a submission whose results could not all be written has no DONE record: the next run grades it again
         folder.mkdir(parents=True, exist_ok=True)
-        for filename, text in rendered.items():
+        for filename, text in graded.rendered.items():
             write_atomically(folder / filename, text)
         write_atomically(folder / DONE, to_json(record, sort_keys=True))  # last: marks it done
     except OSError as exc:
         raise ResultsUnwritable(f"{folder}: cannot write the results ({exc.strerror or exc})") from None
-    return outcome
 
 
 _RECORD_KEYS = {"name": str, "status": str, "points": dict, "max_points": dict}
-
-
-def _gist(error: str) -> str:
-    """A topic's error in one line: what failed, and (after a traceback) the exception."""
-    lines = [line.strip() for line in error.splitlines() if line.strip()]
-    return lines[0] if len(lines) == 1 else f"{lines[0]} {lines[-1]}"
 
 
 def _record(results: Path, name: str) -> dict[str, Any] | None:
@@ -411,10 +214,6 @@ def report_link(name: str) -> str | None:
     """The report summary.md links to for a graded submission, relative to the results folder."""
     fmt = next((f for f in REPORTS if f in FORMATS), None)
     return None if fmt is None else f"{SUBMISSIONS}/{name}/{FILES[fmt]}"
-
-
-def code_fingerprint(text: str) -> str:
-    return hashlib.sha256(normalized(text).encode()).hexdigest()
 
 
 def summarize(*, results: Path, records: list[dict[str, Any]], topics: Sequence[str], ignore: dict[str, str]) -> dict[str, Any]:
@@ -538,19 +337,38 @@ def _reasons(reasons: Counter[str | None]) -> str:
     return " (" + "; ".join(f"{why}: {reasons[why]}" for why in order if reasons[why]) + ")"
 
 
-PROCESS_REFUSED = (
-    "grade batch grades for credit, and the process sandbox would let a submission read what this user can read (other"
-    " submissions, the course's solutions), use the network and outlive its check; run as root on Linux for the strict"
-    " sandbox, or pass --allow-process-sandbox to grade with reduced isolation anyway"
-)
+class _Local:
+    """Grading on this machine: one Grader, ``jobs`` submissions at a time, each read and graded in a thread."""
+
+    notes: tuple[str, ...] = ()
+
+    def __init__(self, *, grader: Any, jobs: int, course: Course, topics: Sequence[str]):
+        self.grader, self.jobs, self.course, self.topics = grader, jobs, course, topics
+
+    def graded(self, todo: Sequence[Entry]) -> Iterator[Graded]:
+        """Each entry's grading, as each is done."""
+        pool = ThreadPoolExecutor(max_workers=self.jobs)
+        try:
+            futures = [pool.submit(grade_entry, grader=self.grader, entry=e, course=self.course, topics=self.topics) for e in todo]
+            for future in as_completed(futures):
+                yield future.result()
+        finally:  # interrupted, or the results cannot be written: nothing more is started
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
-def main(*, submissions: Path, out: Path, topics: Sequence[str], jobs: int | None, device: str, sandbox: str, course: Path | None, allow_process: bool = False, stream: Any = None) -> int:
+@contextmanager
+def _on_this_machine(*, course: Course, sandbox: str, devices: list[str], hide: list[Path], allow_process: bool, jobs: int | None, topics: Sequence[str]) -> Iterator[_Local]:
+    from .engine.grading import Grader, default_jobs
+
+    with Grader(course=course, sandbox=sandbox, devices=devices, hide=hide) as grader:
+        for_credit(grader, allow_process=allow_process)
+        yield _Local(grader=grader, jobs=jobs or default_jobs(), course=course, topics=topics)
+
+
+def main(*, submissions: Path, out: Path, topics: Sequence[str], jobs: int | None, device: str, sandbox: str, course: Path | None, allow_process: bool = False, cluster: str | None = None, stream: Any = None) -> int:
     """Grade every entry of ``submissions`` into ``out``; ``allow_process``: grade even where only the process sandbox
-    is available (or asked for)."""
-    from .engine.grading import Grader, default_jobs, resolve_devices
-    from .sandbox.confinement import PROCESS
-
+    is available (or asked for); ``cluster``: on a Dask cluster (its scheduler's address, or ``local:N``) instead of
+    this machine's cores."""
     stream = stream or sys.stderr
     course_obj = load_course(locate_course(course, submissions))
     for topic in topics:
@@ -559,35 +377,46 @@ def main(*, submissions: Path, out: Path, topics: Sequence[str], jobs: int | Non
         raise UsageError(f"--jobs {jobs}: expected at least 1")
     if out.resolve() == submissions.resolve() or submissions.resolve() in out.resolve().parents:
         raise UsageError(f"--out {out}: inside the submissions folder; results would be graded as submissions")
+    if cluster is not None:
+        from .cluster import client as cluster_client
+
+        address = cluster_client.parse(cluster, jobs=jobs, device=device)
+        devices = cluster_client.DEVICES[device]
+    else:
+        from .engine.grading import resolve_devices
+
+        devices = resolve_devices(device)
     found = entries(submissions)
     graded_topics = list(topics) or [t.id for t in course_obj.topics]
-    devices = resolve_devices(device)
     common = {"topics": graded_topics, "devices": devices, "course": course_digest(course=course_obj, topics=graded_topics), "secret": secret_digest(course_obj.secret()), "grader": __version__}
-    keys = {e.name: {**common, "submission": digest(e.path)} for e in found}
+    keys = {e.name: {**common, "submission": digest_of(e)} for e in found}
     with locked(out):
         why = {e.name: stale(_record(out, e.name), keys[e.name]) for e in found}
         todo = [e for e in found if why[e.name] is not None]
         internal = 0
-        # A strict worker's root holds none of the submissions (it gets its code in the request) nor the results.
-        with Grader(course=course_obj, sandbox=sandbox, devices=devices, hide=[out.resolve()]) as grader:
-            if grader.mode == PROCESS and not allow_process:
-                raise SandboxUnavailable(f"{PROCESS_REFUSED} (strict is not in force: {grader.mode_reason})")
+        if cluster is not None:
+            grading = cluster_client.on_cluster(address, course=course_obj, sandbox=sandbox, devices=devices, allow_process=allow_process, topics=topics, course_digest=common["course"])
+        else:  # a strict worker's root holds none of the submissions (it gets its code in the request) nor the results
+            grading = _on_this_machine(course=course_obj, sandbox=sandbox, devices=devices, hide=[out.resolve()], allow_process=allow_process, jobs=jobs, topics=topics)
+        with grading as where_graded:
             stream.write(f"{len(found)} submissions in {submissions}: {len(found) - len(todo)} already graded, {len(todo)} to grade{_reasons(Counter(why[e.name] for e in todo))}\n")
-            with ThreadPoolExecutor(max_workers=jobs or default_jobs()) as pool, Progress(total=len(todo), stream=stream) as progress:
-                futures = [pool.submit(grade_one, grader=grader, entry=e, course=course_obj, topics=topics, results=out, key=keys[e.name]) for e in todo]
+            for note in where_graded.notes:
+                stream.write(f"{note}\n")
+            with Progress(total=len(todo), stream=stream) as progress:
                 try:
-                    for future in as_completed(futures):
-                        outcome = future.result()
-                        internal += outcome.internal_errors
-                        progress.update(outcome)
+                    for graded in where_graded.graded(todo):
+                        store(results=out, graded=graded, common=common)
+                        internal += graded.outcome.internal_errors
+                        progress.update(graded.outcome)
                 except KeyboardInterrupt:
                     progress.stop()
-                    pool.shutdown(wait=False, cancel_futures=True)
                     stream.write(f"\ninterrupted: {progress.done} of {len(todo)} graded and kept; run the same command again to grade the rest\n")
                     return 130
+                except ClusterLost as exc:
+                    progress.stop()
+                    raise ClusterLost(f"{exc}; {progress.done} of {len(todo)} graded and kept; run the same command again to grade the rest") from None
                 except ResultsUnwritable as exc:
                     progress.stop()
-                    pool.shutdown(wait=True, cancel_futures=True)
                     kept = sum(stale(_record(out, e.name), keys[e.name]) is None for e in todo)
                     raise ResultsUnwritable(f"{exc}; {kept} of {len(todo)} graded and kept; make room (or make it writable) and run the same command again to grade the rest") from None
         records = _records(out, keys)

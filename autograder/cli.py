@@ -134,7 +134,8 @@ def selftest(topics: tuple[str, ...], device: str, fmt: str, output: Path | None
 @click.option("--sandbox", type=click.Choice(["auto", "strict", "process"]), default="auto", show_default=True, help="Worker isolation; auto is the strongest available.")
 @course_option
 @click.option("--allow-process-sandbox", "allow_process", is_flag=True, help="Grade even where only the process sandbox is available (no file-system, network or process isolation: not for credit).")
-def batch(submissions: Path, out: Path, topics: tuple[str, ...], jobs: int | None, device: str, sandbox: str, course: Path | None, allow_process: bool) -> None:
+@click.option("--cluster", metavar="ADDRESS", help="Grade on a Dask cluster: its scheduler's address (tcp://host:8786), or local:N for N worker processes on this machine (needs the cluster extra).")
+def batch(submissions: Path, out: Path, topics: tuple[str, ...], jobs: int | None, device: str, sandbox: str, course: Path | None, allow_process: bool, cluster: str | None) -> None:
     """Grade every submission in SUBMISSIONS (a subfolder, .zip or .ipynb each) into
     --out: every report format per submission, gradebook.csv and a summary. Run it
     again after an interruption: it grades only what is missing.
@@ -143,12 +144,13 @@ def batch(submissions: Path, out: Path, topics: tuple[str, ...], jobs: int | Non
     Exit codes: 0 every submission graded, 1 unexpected failure, 2 bad course.yaml
     or command line, or the results folder is in use or cannot be written (what was
     written is kept: run again), or only the process sandbox is available (see
-    --allow-process-sandbox), 3 a check failed internally, 4 a submission could
-    not be graded (its gradebook row says why; every other one is graded).
+    --allow-process-sandbox), or no worker of --cluster can grade (what was graded
+    is kept: run again), 3 a check failed internally, 4 a submission could not be
+    graded (its gradebook row says why; every other one is graded).
     """
     from . import batch as batch_module
 
-    _exit(lambda: batch_module.main(submissions=submissions, out=out, topics=topics, jobs=jobs, device=device, sandbox=sandbox, course=course, allow_process=allow_process))
+    _exit(lambda: batch_module.main(submissions=submissions, out=out, topics=topics, jobs=jobs, device=device, sandbox=sandbox, course=course, allow_process=allow_process, cluster=cluster))
 
 
 @main.group()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["GraderError", "ConfigError", "UsageError", "SandboxUnavailable", "InternalError", "ResultsUnwritable"]
+__all__ = ["GraderError", "ConfigError", "UsageError", "SandboxUnavailable", "InternalError", "ResultsUnwritable", "ClusterLost"]
 
 
 class GraderError(Exception):
@@ -35,5 +35,11 @@ class InternalError(GraderError):
 
 class ResultsUnwritable(GraderError):
     """The results folder cannot be written (full, read-only): what was written stays valid; run again to go on."""
+
+    exit_code = 2
+
+
+class ClusterLost(GraderError):
+    """``grade batch --cluster``: the scheduler went away, or no worker could grade for a while; what was graded is kept."""
 
     exit_code = 2

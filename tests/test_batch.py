@@ -21,7 +21,8 @@ import pytest
 import yaml
 
 from autograder import batch as batch_module
-from autograder.batch import DONE, FILES, Outcome, Progress, normalized, report_link
+from autograder.batch import DONE, FILES, Outcome, Progress, report_link
+from autograder.entry import Content, Entry, normalized, opened
 from autograder.course.config import load_course
 from autograder.engine.results import without_timings
 from autograder.reports.renderers import FORMATS
@@ -409,11 +410,11 @@ def test_a_notebook_entry_is_graded_as_the_topic_it_answers(tmp_path: Path, name
     from autograder.errors import UsageError
 
     (tmp_path / name).write_text(_notebook("x = 1\n"))
-    entry = batch_module.Entry(Path(name).stem, tmp_path / name)
+    content = Content.read(Entry(Path(name).stem, tmp_path / name))
     course = load_course(ROOT / "course.yaml")
     if error is not None:
-        with pytest.raises(UsageError, match=re.escape(error)), batch_module.opened(entry, course, topics):
+        with pytest.raises(UsageError, match=re.escape(error)), opened(content, course, topics):
             pass
         return
-    with batch_module.opened(entry, course, topics) as submission:
+    with opened(content, course, topics) as submission:
         assert list(submission.sources) == [topic]

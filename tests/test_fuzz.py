@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autograder.batch import _unzip
+from autograder.entry import _unzip
 from autograder.course.notebooks import NotebookError, notebook_code
 from autograder.errors import UsageError
 from autograder.sandbox.exchange import MAGIC, ExchangeError, encode, read_frame
