@@ -139,3 +139,42 @@ def wrapped(fn: str, result: str) -> str:
     """Source to append to a reference: ``fn`` now returns ``result``, an expression of the reference's answer ``y``
     (``y.tolist()``: the same numbers as another kind of object)."""
     return f"\n_reference_{fn} = {fn}\n\n\ndef {fn}(*args, **kwargs):\n    y = _reference_{fn}(*args, **kwargs)\n    return {result}\n"
+
+
+WORKER_SECRET = "a-secret-of-the-workers-own"  # dask_cluster's worker B has it: a batch without a secret must not grade there
+
+
+def _started(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log.open("wb"), start_new_session=True)
+
+
+@pytest.fixture(scope="session")
+def dask_cluster(tmp_path_factory):
+    """A real Dask cluster started with the plain commands the README gives: `dask scheduler` and two one-thread
+    `dask worker`s (each under a nanny that restarts it). Worker A's environment has no course secret, B's has
+    WORKER_SECRET. The cluster tests share one pytest-xdist process (xdist_group "cluster") and so this cluster."""
+    import json
+    import time
+
+    from distributed import Client
+
+    folder = tmp_path_factory.mktemp("dask")
+    bin_ = Path(sys.executable).parent
+    env = {k: v for k, v in os.environ.items() if k != "AUTOGRADER_SECRET"}
+    file = folder / "scheduler.json"
+    processes = [_started([str(bin_ / "dask"), "scheduler", "--port", "0", "--dashboard-address", ":0", "--scheduler-file", str(file)], env, folder / "scheduler.log")]
+    deadline = time.monotonic() + 120
+    while not file.is_file() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    address = json.loads(file.read_text())["address"]
+    worker = [str(bin_ / "dask"), "worker", address, "--nthreads", "1", "--memory-limit", "0"]
+    processes.append(_started([*worker, "--name", "A"], env, folder / "worker-a.log"))
+    processes.append(_started([*worker, "--name", "B"], {**env, "AUTOGRADER_SECRET": WORKER_SECRET}, folder / "worker-b.log"))
+    try:
+        with Client(address, timeout="60s") as client:
+            client.wait_for_workers(2, timeout=120)
+            yield {"address": address, "client": client, "logs": folder}
+    finally:
+        for process in processes:
+            os.killpg(process.pid, 9)
+            process.wait()

@@ -69,7 +69,7 @@ def _connected(address: Address) -> Iterator[Any]:
 
     if address.local is None:
         try:
-            client = Client(address.scheduler, timeout="30s")
+            client = Client(address.scheduler)  # waits distributed.comm.timeouts.connect (30 s unless configured)
         except (OSError, TimeoutError) as exc:
             raise UsageError(f"--cluster {address}: cannot reach the scheduler ({exc}); start one with `dask scheduler`") from None
         with client:

@@ -112,9 +112,11 @@ class GraderPlugin(WorkerPlugin):
             grader.close()
         if self._folder is not None:
             # Its modules go too: the next batch's course has modules of the same names (checks.public.<topic>).
-            for name, module in list(sys.modules.items()):
-                if _loaded_from(module, str(self._folder)):
-                    del sys.modules[name]
+            # Decided before any is removed (a namespace package's path is looked up through its parent), with
+            # every submodule of one removed.
+            doomed = {name for name, module in list(sys.modules.items()) if _loaded_from(module, str(self._folder))}
+            for name in [n for n in sys.modules if n in doomed or n.split(".")[0] in doomed]:
+                del sys.modules[name]
             with suppress(ValueError):
                 sys.path.remove(str(self._folder))
             shutil.rmtree(self._folder, ignore_errors=True)
