@@ -53,7 +53,8 @@ def main() -> None:
         serial = timed_batch(Path(tmp) / "submissions", Path(tmp) / "one", 1)
         parallel = timed_batch(Path(tmp) / "submissions", Path(tmp) / "all", cores)
     n = args.students
-    print(f"grade batch: {n} submissions of the whole course (6 topics each), {cores} usable cores")
+    topics = len(load_course(ROOT / "course.yaml").topics)
+    print(f"grade batch: {n} submissions of the whole course ({topics} topics each), {cores} usable cores")
     print(f"  {'':26}{'total (s)':>11}{'per submission (s)':>20}{'submissions/min':>17}")
     for label, seconds in (("--jobs 1", serial), (f"--jobs {cores}", parallel)):
         print(f"  {label:26}{seconds:11.1f}{seconds / n:20.2f}{60 * n / seconds:17.1f}")
