@@ -19,6 +19,8 @@ a row that says so: the class files are written whatever one submission did. A c
 (starved of CPU by a busy machine, or a broken check) is named in the row and graded again on the next run. A lock file
 keeps a second batch out of the same results folder.
 Grading is for credit, so the process sandbox (no file-system isolation) is refused unless asked for.
+Each entry is read once into bytes (entry.Content) and graded from them, here by one Grader in ``--jobs`` threads or,
+with ``--cluster``, on a Dask cluster's workers (autograder.cluster); either way this process writes the results.
 """
 
 from __future__ import annotations
@@ -42,9 +44,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from rich.progress import Progress as Bar
 
 from . import __version__
-from .course.config import RECORDED, Course, load_course, locate_course
+from .course.config import Course, load_course, locate_course
 from .engine.results import NOT_ATTEMPTED
-from .entry import FILES, Entry, Graded, Outcome, code_fingerprint, digest_of, entries, for_credit, grade_entry
+from .entry import FILES, Entry, Graded, Outcome, code_fingerprint, course_digest, digest_of, entries, for_credit, grade_entry
 from .errors import ClusterLost, ResultsUnwritable, UsageError
 from .reports.output import to_json, write_atomically
 from .reports.renderers import FORMATS
@@ -54,19 +56,6 @@ __all__ = ["main"]
 REPORTS = ("html", "text")  # the first of these that is written is the one summary.md links to
 DONE = "batch.json"
 SUBMISSIONS = "submissions"  # RESULTS/submissions/<name>/: apart from the class files at RESULTS/
-
-
-def course_digest(*, course: Course, topics: Sequence[str]) -> str:
-    """What a result owes to the course: course.yaml, and each graded topic's check files and reference (by name and
-    bytes, so the same course copied elsewhere has the same digest)."""
-    h = hashlib.sha256()
-    files = [course.path]
-    for topic in map(course.topic, topics):
-        files += [topic.public_checks, topic.hidden_checks, topic.answers if course.reference == RECORDED else topic.solution]
-    for file in files:
-        h.update(os.path.relpath(file, course.root).encode() + b"\0")
-        h.update((file.read_bytes() if file.is_file() else b"(none)") + b"\0")
-    return h.hexdigest()
 
 
 def secret_digest(secret: bytes | None) -> str | None:

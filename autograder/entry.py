@@ -1,12 +1,12 @@
 """One submission of a class, as bytes, graded into its reports: the unit of work of ``grade batch``.
 
 An entry of SUBMISSIONS (a folder, a ``.zip`` or a ``.ipynb``) is read once into :class:`Content`: its files' names
-and bytes. Its digest is the result's cache key and what is graded is exactly what was hashed, even when the folder
-changes meanwhile. The same bytes travel to a cluster's nodes, which need no file system in common with the batch.
-:func:`grade_content` unpacks them into a temporary folder, grades them, and answers with every report rendered
-and the row's data (:class:`Graded`); the batch writes them. No result shows the temporary folder: a folder's files
-are named as the batch names the folder, a file inside ``<name>.zip`` is ``<name>.zip:inner/path``, a notebook is
-``<name>.ipynb``.
+and bytes. Its digest is the submission's part of the result's cache key (``course_digest`` is the course's), and
+what is graded is exactly what was hashed, even when the folder changes meanwhile. The same bytes travel to a
+cluster's nodes, which need no file system in common with the batch. :func:`grade_content` unpacks them into a
+temporary folder, grades them, and answers with every report rendered and the row's data (:class:`Graded`); the
+batch writes them. No result shows the temporary folder: a folder's files are named under its real path, a file
+inside ``<name>.zip`` is ``<name>.zip:inner/path``, a notebook is ``<name>.ipynb``.
 """
 
 from __future__ import annotations
@@ -26,14 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, Callable, Iterator, Sequence
 
-from .course.config import Course
+from .course.config import RECORDED, Course
 from .course.notebooks import NotebookError, topic_of_notebook
 from .course.submission import Submission, find_topic_folder
 from .engine.results import ERROR, NOT_ATTEMPTED, Report, TopicResult
 from .errors import GraderError, SandboxUnavailable, UsageError
 from .reports.renderers import FORMATS, render
 
-__all__ = ["Entry", "Content", "Outcome", "Graded", "entries", "digest_of", "grade_entry", "grade_content", "failed", "for_credit", "code_fingerprint", "normalized"]
+__all__ = ["Entry", "Content", "Outcome", "Graded", "entries", "course_digest", "digest_of", "grade_entry", "grade_content", "failed", "for_credit", "code_fingerprint", "normalized"]
 
 # The file each report format is written to per submission, for the formats the renderers offer; markdown is left
 # out (summary.md is the class's).
@@ -113,6 +113,19 @@ class Content:
     @property
     def filename(self) -> str:
         return Path(self.shown).name
+
+
+def course_digest(*, course: Course, topics: Sequence[str]) -> str:
+    """What a result owes to the course: course.yaml, and each graded topic's check files and reference (by name and
+    bytes, so the same course copied elsewhere has the same digest)."""
+    h = hashlib.sha256()
+    files = [course.path]
+    for topic in map(course.topic, topics):
+        files += [topic.public_checks, topic.hidden_checks, topic.answers if course.reference == RECORDED else topic.solution]
+    for file in files:
+        h.update(os.path.relpath(file, course.root).encode() + b"\0")
+        h.update((file.read_bytes() if file.is_file() else b"(none)") + b"\0")
+    return h.hexdigest()
 
 
 def digest_of(entry: Entry) -> str:

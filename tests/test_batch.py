@@ -22,7 +22,7 @@ import yaml
 
 from autograder import batch as batch_module
 from autograder.batch import DONE, FILES, Outcome, Progress, report_link
-from autograder.entry import Content, Entry, normalized, opened
+from autograder.entry import Content, Entry, course_digest, normalized, opened
 from autograder.course.config import load_course
 from autograder.engine.results import without_timings
 from autograder.reports.renderers import FORMATS
@@ -354,13 +354,13 @@ def test_a_rerun_grades_exactly_what_its_key_changed_and_the_gradebook_is_this_r
 )
 def test_the_course_digest_covers_what_a_result_depends_on(tmp_path: Path, edited: str | None, changes: bool):
     course = load_course(_two_topic_course(tmp_path / "course", link=False))
-    before = batch_module.course_digest(course=course, topics=TWO_TOPICS)
+    before = course_digest(course=course, topics=TWO_TOPICS)
     if edited is None:
         (tmp_path / "course").rename(tmp_path / "moved")
     else:
         (tmp_path / "course" / edited).write_text((tmp_path / "course" / edited).read_text() + "\n# edited\n")
     after = load_course(tmp_path / ("moved" if edited is None else "course") / "course.yaml")
-    assert (batch_module.course_digest(course=after, topics=TWO_TOPICS) != before) is changes
+    assert (course_digest(course=after, topics=TWO_TOPICS) != before) is changes
 
 
 KEY = {"topics": ["information"], "devices": ["cpu"], "course": "c0", "secret": "s0", "grader": "0.1.0", "submission": "d0"}

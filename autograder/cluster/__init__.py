@@ -4,3 +4,8 @@
 runs (a worker plugin and the task that grades one submission); ``course_files`` carries the course to the nodes as
 bytes. Student code runs only in a node's sandboxed workers, as it does on one machine.
 """
+
+from .client import DEVICES, Address, on_cluster, parse
+from .course_files import pack, unpack
+
+__all__ = ["Address", "parse", "on_cluster", "DEVICES", "pack", "unpack"]  # node: imported on the workers, with dask

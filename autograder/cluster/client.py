@@ -107,7 +107,7 @@ class _Cluster:
         from .node import RESOURCE, grade_on_node
 
         waiting = iter(todo)
-        pending: dict[Any, Entry] = {}
+        pending: dict[Any, tuple[Entry, str]] = {}  # future -> the entry and the digest of the bytes sent
         stalled_since: float | None = None
         try:
             while True:
@@ -119,7 +119,7 @@ class _Cluster:
                         yield failed(entry.name, entry.path.name, str(exc), digest=f"unreadable: {exc}", retry=False)
                         continue
                     key = f"grade-{hashlib.sha256(entry.name.encode()).hexdigest()[:12]}-{content.digest[:12]}"
-                    pending[self.client.submit(grade_on_node, content, self.topics, self.batch, key=key, resources={RESOURCE: 1}, pure=False)] = entry
+                    pending[self.client.submit(grade_on_node, content, self.topics, self.batch, key=key, resources={RESOURCE: 1}, pure=False)] = (entry, content.digest)
                     if len(pending) >= window:
                         break
                 if not pending:
@@ -131,21 +131,21 @@ class _Cluster:
                 if done:
                     stalled_since = None
                 for future in done:
-                    yield self._result(future, pending.pop(future))
+                    yield self._result(future, *pending.pop(future))
                 if not done:
                     stalled_since = self._check_workers(stalled_since)
         finally:  # interrupted, or the results cannot be written: nothing more is graded
             with suppress(Exception):
                 self.client.cancel(list(pending))
 
-    def _result(self, future: Any, entry: Entry) -> Graded:
+    def _result(self, future: Any, entry: Entry, digest: str) -> Graded:
         if future.status == "finished":
             return future.result()
         if future.status == "cancelled" or self.client.status != "running":
             raise ClusterLost(f"--cluster {self.address}: the scheduler went away")
         exc = future.exception()
         why = f"the cluster could not grade it ({type(exc).__name__}: {' '.join(str(exc).split())})"
-        return failed(entry.name, entry.path.name, f"{why}; run the same command again to grade it", digest="(not graded)", retry=True)
+        return failed(entry.name, entry.path.name, f"{why}; run the same command again to grade it", digest=digest, retry=True)
 
     def _check_workers(self, stalled_since: float | None) -> float | None:
         """Nothing finished for a while: fine while some worker can grade; after WAIT_FOR_WORKERS_S with none, stop."""

@@ -26,7 +26,7 @@ from distributed import WorkerPlugin, get_worker
 
 from .. import __version__
 from ..course.config import load_course
-from ..entry import Content, Graded, for_credit, grade_content
+from ..entry import Content, Graded, course_digest, for_credit, grade_content
 from ..errors import UsageError
 from .course_files import unpack
 
@@ -79,7 +79,6 @@ class GraderPlugin(WorkerPlugin):
         await asyncio.to_thread(self._stop)
 
     def _start(self, scratch: Path) -> None:
-        from ..batch import course_digest
         from ..engine.grading import Grader, resolve_devices
 
         here = versions()

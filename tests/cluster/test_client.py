@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder import batch as batch_module
 from autograder.cluster.client import parse
 from autograder.engine.results import without_timings
 from autograder.errors import UsageError
@@ -173,3 +174,24 @@ def test_without_cluster_dask_is_not_imported(tmp_path):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(True), cwd=ROOT, timeout=300)
     assert done.stdout.split() == ["0", "[]"], done.stderr[-2000:]
+
+
+def test_a_submission_the_cluster_could_not_grade_is_a_row_graded_again_next_run(dask_cluster, tmp_path):
+    """A task that fails on the cluster (here: sent for a batch its worker does not serve) is no verdict."""
+    from distributed import wait
+
+    from autograder.cluster.client import Address, _Cluster
+    from autograder.cluster.node import grade_on_node
+    from autograder.entry import Content, Entry
+
+    (tmp_path / "alice").mkdir()
+    (tmp_path / "alice" / "information.py").write_text("x = 1\n")
+    entry = Entry("alice", tmp_path / "alice")
+    client = dask_cluster["client"]
+    content = Content.read(entry)
+    future = client.submit(grade_on_node, content, [], "no-such-batch", pure=False)
+    wait([future], timeout=60)
+    graded = _Cluster(client=client, address=Address(dask_cluster["address"], None), batch="no-such-batch", topics=[], notes=[])._result(future, entry, content.digest)
+    assert (graded.outcome.status, graded.retry, graded.rendered, graded.digest) == ("failed", True, {}, content.digest)  # its row shows this error
+    assert graded.outcome.error == "alice: the cluster could not grade it (NodeChanged: this worker no longer grades batch no-such-batch (another batch took it over, or it is closing)); run the same command again to grade it"
+    assert batch_module.stale({"status": graded.outcome.status, "retry": graded.retry}, {}) == "failed last time"

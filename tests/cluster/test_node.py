@@ -14,12 +14,11 @@ from urllib.parse import urljoin
 
 import pytest
 
-from autograder.batch import course_digest
 from autograder.cluster.client import Address, on_cluster
 from autograder.cluster.course_files import pack, unpack
 from autograder.cluster.node import PLUGIN
 from autograder.course.config import load_course
-from autograder.entry import Entry
+from autograder.entry import Entry, course_digest
 from autograder.errors import ConfigError
 
 from conftest import ROOT, topic_course
