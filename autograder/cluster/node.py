@@ -28,7 +28,7 @@ from .. import __version__
 from ..course.config import load_course
 from ..entry import Content, Graded, course_digest, for_credit, grade_content
 from ..errors import UsageError
-from .course_files import unpack
+from .course_files import FOLDERS, unpack
 
 __all__ = ["GraderPlugin", "NodeChanged", "grade_on_node", "node_state", "versions", "PLUGIN", "RESOURCE"]
 
@@ -69,7 +69,6 @@ class GraderPlugin(WorkerPlugin):
         except Exception as exc:  # noqa: BLE001 - whatever keeps this node from grading as the batch does refuses it work
             self.refusal = " ".join(str(exc).split()) or type(exc).__name__
             log.error("autograder: this worker refuses to grade batch %s: %s", self.batch, self.refusal)
-            await asyncio.to_thread(self._stop)
             return
         await worker.set_resources(**{RESOURCE: worker.state.nthreads})
 
@@ -79,12 +78,20 @@ class GraderPlugin(WorkerPlugin):
         await asyncio.to_thread(self._stop)
 
     def _start(self, scratch: Path) -> None:
+        try:
+            self._set_up(scratch)
+        except BaseException:
+            self._stop()
+            raise
+
+    def _set_up(self, scratch: Path) -> None:
         from ..engine.grading import Grader, resolve_devices
 
         here = versions()
         if here != self.versions:
             differ = ", ".join(f"{k} {here.get(k)} (the batch: {v})" for k, v in self.versions.items() if here.get(k) != v)
             raise UsageError(f"this node runs {differ}: install the batch's versions")
+        _forget_course_modules()
         self._folder = Path(tempfile.mkdtemp(prefix="autograder-course-"))
         unpack(self.files, self._folder)
         course = dataclasses.replace(load_course(self._folder / self.course_yaml), given_secret=self.secret)
@@ -103,31 +110,26 @@ class GraderPlugin(WorkerPlugin):
         except BaseException:
             grader.close()
             raise
-        self.grader, self.course = grader, course
+        self.grader, self.course = grader, course  # ready
 
     def _stop(self) -> None:
         grader, self.grader = self.grader, None
         if grader is not None:
             grader.close()
         if self._folder is not None:
-            # Its modules go too: the next batch's course has modules of the same names (checks.public.<topic>).
-            # Decided before any is removed (a namespace package's path is looked up through its parent), with
-            # every submodule of one removed.
-            doomed = {name for name, module in list(sys.modules.items()) if _loaded_from(module, str(self._folder))}
-            for name in [n for n in sys.modules if n in doomed or n.split(".")[0] in doomed]:
-                del sys.modules[name]
-            with suppress(ValueError):
+            _forget_course_modules()
+            while str(self._folder) in sys.path:
                 sys.path.remove(str(self._folder))
             shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
 
 
-def _loaded_from(module: Any, folder: str) -> bool:
-    """Whether ``module`` (or a namespace package's part) comes from ``folder``; any module may answer oddly."""
-    try:
-        places = [getattr(module, "__file__", None) or "", *(getattr(module.__spec__, "submodule_search_locations", None) or [])]
-        return any(isinstance(p, str) and p.startswith(folder) for p in places)
-    except Exception:  # noqa: BLE001 - a module whose attributes raise is none of the course's
-        return False
+def _forget_course_modules() -> None:
+    """Drop every module of the course's packages (checks.public.<topic>, solutions.<topic>, ...): each batch's course
+    has modules of the same names, from a folder of its own, and a module cached from another folder (an earlier
+    batch's, or a course this process imported before) would be the wrong one."""
+    for name in [n for n in sys.modules if n.split(".")[0] in FOLDERS]:
+        del sys.modules[name]
 
 
 def grade_on_node(content: Content, topics: list[str], batch: str) -> Graded:

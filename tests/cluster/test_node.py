@@ -19,7 +19,7 @@ from autograder.cluster.course_files import pack, unpack
 from autograder.cluster.node import PLUGIN
 from autograder.course.config import load_course
 from autograder.entry import Entry, course_digest
-from autograder.errors import ConfigError
+from autograder.errors import ConfigError, UsageError
 
 from conftest import ROOT, topic_course
 
@@ -93,10 +93,14 @@ def test_a_course_file_that_would_leave_the_folder_is_refused(tmp_path: Path, na
 
 
 def test_a_worker_grades_one_batch_after_another_each_with_its_own_course(tmp_path):
-    """A long-lived worker's plugin is replaced batch after batch: each imports the modules of its own copy."""
+    """A long-lived worker's plugin is replaced batch after batch: each imports the modules of its own copy, whatever
+    this process imported before (here: the repository's course), and leaves none behind, also when it refuses."""
     from autograder.cluster.node import GraderPlugin, versions
+    from autograder.engine.grading import Grader
 
     course = load_course(ROOT / "course.yaml")
+    with Grader(course=course, sandbox="process", devices=["cpu"]) as before:
+        before.checks("information")  # checks.public.information, from the repository, cached in this process
     settings = {"files": pack(course), "course_yaml": "course.yaml", "secret": SECRET, "sandbox": "auto", "devices": ["cpu"], "allow_process": True, "topics": ["information"], "course_digest": course_digest(course=course, topics=["information"]), "versions": versions()}
     places = []
     for batch in ("first", "second"):
@@ -107,5 +111,12 @@ def test_a_worker_grades_one_batch_after_another_each_with_its_own_course(tmp_pa
             assert places[-1] == plugin._folder
         finally:
             plugin._stop()
-        assert "checks.public.information" not in sys.modules and not places[-1].exists()
+        assert "checks.public.information" not in sys.modules and not places[-1].exists() and str(places[-1]) not in sys.path
     assert places[0] != places[1]
+    refusing = GraderPlugin(batch="third", **{**settings, "course_digest": "another course"})
+    with pytest.raises(UsageError, match="the course unpacked here differs"):
+        refusing._start(tmp_path)
+    assert refusing.grader is None and "checks.public.information" not in sys.modules
+    assert not [p for p in sys.path if "autograder-course-" in p]
+    with Grader(course=course, sandbox="process", devices=["cpu"]) as after:  # and this process's own course loads again
+        assert after.checks("information")
