@@ -15,6 +15,7 @@ import signal
 import time
 import uuid
 
+import psutil
 import pytest
 
 from autograder.engine.results import NOT_ATTEMPTED
@@ -226,11 +227,15 @@ def conv1d(f, h, mode="full"):
 
 def test_a_fork_bomb_is_bounded_and_cleaned_up(tight_grader):
     mark = str(10**9 + uuid.uuid4().int % 10**9)
+    # Without root, workers run as the fork server's user, and their limit is 64 more than that user had: other
+    # processes of that user (another test process's workers) that end during the bomb leave it room for as many more.
+    server = psutil.Process(tight_grader._spawner.forkserver._proc.pid).uids().real
+    others = 0 if server == 0 else sum(p.info["uids"] is not None and p.info["uids"].real == server for p in psutil.process_iter(["uids"]))
     result = Attack(FORK_BOMB, phrase=r"are off|" + TIMEOUT, values={"MARK": mark}, recover=True).run(tight_grader)
     assert_no_process_left(["/bin/sleep", mark])
     forked = re.search(r"FORKED (\d+)", result.output)
-    if tight_grader.mode == "strict":  # RLIMIT_NPROC: 64 per slot uid; without root, 64 more than the user had
-        assert forked and int(forked.group(1)) <= 64 + 2, result.output
+    if tight_grader.mode == "strict":  # RLIMIT_NPROC: 64 per slot uid (leased by one grader alone, as root)
+        assert forked and int(forked.group(1)) <= 64 + 2 + others, result.output
 
 
 SURVIVOR = """
