@@ -93,9 +93,8 @@ def batch(submissions: Path, out: Path, course: Path, *extra: str) -> subprocess
     return subprocess.run([sys.executable, "-m", "autograder", "batch", str(submissions), "--out", str(out), "--course", str(course), *extra], capture_output=True, text=True, timeout=600, env={**os.environ, **SECRET}, cwd=ROOT)
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("batch")
+def grade_class(root: Path) -> dict[str, Path]:
+    """CLASS in ``root``, graded there by ``grade batch`` on this machine (tests/cluster compares a cluster's with it)."""
     (root / "submissions").mkdir()
     (root / "course").mkdir()
     _submissions(root / "submissions")
@@ -103,6 +102,11 @@ def graded(tmp_path_factory) -> dict[str, Path]:
     done = batch(root / "submissions", root / "results", course)
     assert done.returncode == 4, done.stderr  # ivan, judy and kim cannot be graded
     return {"submissions": root / "submissions", "results": root / "results", "course": course, "log": root / "log", "stderr": done.stderr}  # type: ignore[dict-item]
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory) -> dict[str, Path]:
+    return grade_class(tmp_path_factory.mktemp("batch"))
 
 
 def _gradebook(results: Path) -> dict[str, dict[str, str]]:

@@ -23,7 +23,7 @@ from autograder.engine.results import without_timings
 from autograder.errors import UsageError
 
 from conftest import ROOT
-from test_batch import CLASS, SECRET, _course, _submissions, batch
+from test_batch import CLASS, SECRET, _course, grade_class
 
 pytestmark = pytest.mark.xdist_group("cluster")
 
@@ -31,14 +31,7 @@ pytestmark = pytest.mark.xdist_group("cluster")
 @pytest.fixture(scope="module")
 def local_class(tmp_path_factory) -> dict[str, Path]:
     """tests/test_batch.py's class (every kind of entry, a crash, a hang, unsafe zips) graded on this machine."""
-    root = tmp_path_factory.mktemp("class")
-    (root / "submissions").mkdir()
-    (root / "course").mkdir()
-    _submissions(root / "submissions")
-    course = _course(root / "course")
-    done = batch(root / "submissions", root / "results", course)
-    assert done.returncode == 4, done.stderr  # three entries cannot be graded
-    return {"submissions": root / "submissions", "results": root / "results", "course": course}
+    return grade_class(tmp_path_factory.mktemp("class"))
 
 
 def cluster_batch(submissions: Path, out: Path, course: Path, cluster: str, *extra: str, secret: bool = True) -> subprocess.CompletedProcess[str]:
