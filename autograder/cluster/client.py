@@ -17,6 +17,7 @@ import importlib.util
 import logging
 import re
 import time
+from concurrent.futures import CancelledError
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
@@ -102,6 +103,14 @@ class _Cluster:
         self.client, self.address, self.batch, self.topics, self.notes = client, address, batch, list(topics), notes
 
     def graded(self, todo: Sequence[Entry]) -> Iterator[Graded]:
+        try:
+            yield from self._graded(todo)
+        except CancelledError:  # Dask cancels every future when the client loses its scheduler
+            raise ClusterLost(f"--cluster {self.address}: the scheduler went away") from None
+        except OSError as exc:  # the connection to the scheduler (CommClosedError is one)
+            raise ClusterLost(f"--cluster {self.address}: the scheduler cannot be reached ({type(exc).__name__}: {' '.join(str(exc).split())})") from None
+
+    def _graded(self, todo: Sequence[Entry]) -> Iterator[Graded]:
         from distributed import wait
 
         from .node import RESOURCE, grade_on_node

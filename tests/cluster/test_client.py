@@ -5,6 +5,7 @@ worker that cannot grade as the batch does takes no work."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -98,6 +99,35 @@ def test_an_interrupted_cluster_batch_resumes_with_what_is_missing(local_class, 
     assert done.returncode == 4, done.stderr
     assert f"{kept} already graded, {len(CLASS) - kept} to grade" in done.stderr
     assert (tmp_path / "results" / "gradebook.csv").read_bytes() == (local_class["results"] / "gradebook.csv").read_bytes()
+
+
+def test_a_scheduler_that_goes_away_mid_batch_stops_it_and_keeps_what_is_graded(local_class, tmp_path):
+    from conftest import _started
+
+    env = _env(True)
+    file = tmp_path / "scheduler.json"
+    bin_ = Path(sys.executable).parent
+    scheduler = _started([str(bin_ / "dask"), "scheduler", "--port", "0", "--dashboard-address", ":0", "--scheduler-file", str(file)], env, tmp_path / "scheduler.log")
+    deadline = time.monotonic() + 120
+    while not file.is_file() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    address = json.loads(file.read_text())["address"]
+    worker = _started([str(bin_ / "dask"), "worker", address, "--nthreads", "1", "--memory-limit", "0"], env, tmp_path / "worker.log")
+    try:
+        process = subprocess.Popen(_command(local_class["submissions"], tmp_path / "results", local_class["course"], address), env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        while not list((tmp_path / "results" / "submissions").glob("*/batch.json")) and process.poll() is None and time.monotonic() < deadline + 300:
+            time.sleep(0.05)
+        os.killpg(scheduler.pid, signal.SIGKILL)
+        _, stderr = process.communicate(timeout=600)
+    finally:
+        for started in (scheduler, worker):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(started.pid, signal.SIGKILL)
+            started.wait()
+    kept = sum(json.loads(p.read_text())["status"] == "graded" for p in (tmp_path / "results" / "submissions").glob("*/batch.json"))
+    last = stderr.strip().splitlines()[-1]
+    assert process.returncode == 2 and last.startswith(f"Error: --cluster {address}: the scheduler") and f"{kept} of {len(CLASS)} graded and kept; run the same command again" in last, stderr[-3000:]
+    assert 1 <= kept < len(CLASS)
 
 
 def test_a_worker_that_would_grade_otherwise_takes_no_work(dask_cluster, tmp_path):
