@@ -33,7 +33,7 @@ from .engine.results import ERROR, NOT_ATTEMPTED, Report, TopicResult
 from .errors import GraderError, SandboxUnavailable, UsageError
 from .reports.renderers import FORMATS, render
 
-__all__ = ["Entry", "Content", "Outcome", "Graded", "entries", "course_digest", "digest_of", "grade_entry", "grade_content", "failed", "for_credit", "code_fingerprint", "normalized"]
+__all__ = ["Entry", "Content", "Outcome", "Graded", "entries", "course_digest", "digest_of", "read", "grade_entry", "grade_content", "failed", "for_credit", "code_fingerprint", "normalized"]
 
 # The file each report format is written to per submission, for the formats the renderers offer; markdown is left
 # out (summary.md is the class's).
@@ -331,13 +331,18 @@ def grade_content(*, grader: Any, content: Content, course: Course, topics: Sequ
     return Graded(outcome, digest, fingerprints, bool(report.internal_errors), rendered)
 
 
-def grade_entry(*, grader: Any, entry: Entry, course: Course, topics: Sequence[str]) -> Graded:
-    """Read and grade one entry on this machine. Never raises."""
+def read(entry: Entry) -> Content | Graded:
+    """The entry's content, or its failure row when it cannot be read (under the digest ``digest_of`` gives it)."""
     try:
-        content = Content.read(entry)
+        return Content.read(entry)
     except UsageError as exc:
         return failed(entry.name, entry.path.name, str(exc), digest=f"unreadable: {exc}", retry=False)
-    return grade_content(grader=grader, content=content, course=course, topics=topics)
+
+
+def grade_entry(*, grader: Any, entry: Entry, course: Course, topics: Sequence[str]) -> Graded:
+    """Read and grade one entry on this machine. Never raises."""
+    content = read(entry)
+    return content if isinstance(content, Graded) else grade_content(grader=grader, content=content, course=course, topics=topics)
 
 
 def _gist(error: str) -> str:

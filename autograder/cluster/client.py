@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
 from ..course.config import Course
-from ..entry import Content, Entry, Graded, failed
+from ..entry import Entry, Graded, failed, read
 from ..errors import ClusterLost, UsageError
 
 __all__ = ["DEVICES", "Address", "parse", "on_cluster"]
@@ -122,10 +122,9 @@ class _Cluster:
             while True:
                 window = IN_FLIGHT_PER_THREAD * max(sum(self.client.nthreads().values()), 1)
                 for entry in waiting:
-                    try:
-                        content = Content.read(entry)
-                    except UsageError as exc:
-                        yield failed(entry.name, entry.path.name, str(exc), digest=f"unreadable: {exc}", retry=False)
+                    content = read(entry)
+                    if isinstance(content, Graded):
+                        yield content  # it cannot be read: its row, without a trip to the cluster
                         continue
                     key = f"grade-{hashlib.sha256(entry.name.encode()).hexdigest()[:12]}-{content.digest[:12]}"
                     pending[self.client.submit(grade_on_node, content, self.topics, self.batch, key=key, resources={RESOURCE: 1}, pure=False)] = (entry, content.digest)
